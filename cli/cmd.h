@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* usnet subcommands and their shared context. */
+#ifndef USNET_CLI_CMD_H
+#define USNET_CLI_CMD_H
+
+struct cli_ctx {
+	const char *control;
+	int json;
+	int pretty;
+};
+
+/** cmd_status() - `usnet status`. Return: an exit status (client.h). */
+int cmd_status(const struct cli_ctx *ctx, int argc, char **argv);
+
+#endif

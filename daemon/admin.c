@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Admin request handling (chrony cmdmon.c read_from_cmd_socket shape):
+ * check the header, look the command up in a table, then either answer at
+ * once or ask every worker for its part and answer when all have replied
+ * or the deadline passes (unbound server_stats_obtain). Counters are
+ * summed across workers by one loop over the MIB tables, never field by
+ * field.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "ipc/admin_msg.h"
+#include "log.h"
+#include "proto/drop.h"
+#include "proto/mib.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* Reply writer: fills messages of IPC_MSG_MAX and sends each full one
+ * with IPC_F_MORE, the last one without. */
+struct admin_out {
+	struct ctl_client *c;
+	struct admin_buf b;
+	uint16_t type;
+	uint32_t seq;
+	int err;
+	uint64_t buf[IPC_MSG_MAX / sizeof(uint64_t)];
+};
+
+static void out_begin(struct admin_out *o, struct ctl_client *c, uint16_t type, uint32_t seq)
+{
+	o->c = c;
+	o->type = type;
+	o->seq = seq;
+	o->err = 0;
+	o->b.buf = (uint8_t *)o->buf;
+	o->b.cap = sizeof(o->buf);
+	admin_msg_init(&o->b, type, seq, IPC_F_REPLY, 0);
+}
+
+static void out_flush(struct admin_out *o, uint16_t flags)
+{
+	struct ipc_hdr *h = (struct ipc_hdr *)o->b.buf;
+
+	h->flags = (uint16_t)(IPC_F_REPLY | flags);
+	admin_msg_finish(&o->b);
+	if (ctl_client_send(o->c, o->b.buf, o->b.len) < 0)
+		o->err = -ENOMEM;
+	admin_msg_init(&o->b, o->type, o->seq, IPC_F_REPLY, 0);
+}
+
+static void out_rec(struct admin_out *o, uint16_t type, const void *body, size_t len)
+{
+	if (admin_msg_add(&o->b, type, body, len) == 0)
+		return;
+	out_flush(o, IPC_F_MORE);
+	admin_msg_add(&o->b, type, body, len);
+}
+
+static void out_end(struct admin_out *o)
+{
+	out_flush(o, 0);
+}
+
+static void reply_error(struct ctl_client *c, uint16_t type, uint32_t seq, int status)
+{
+	uint64_t buf[sizeof(struct ipc_hdr) / 8];
+	struct admin_buf b = { .buf = (uint8_t *)buf, .cap = sizeof(buf) };
+
+	admin_msg_init(&b, type, seq, IPC_F_REPLY, status);
+	admin_msg_finish(&b);
+	ctl_client_send(c, b.buf, b.len);
+}
+
+static void put_counter(struct admin_out *o, const char *group, const char *name, uint64_t v)
+{
+	struct admin_rec_counter r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.group, sizeof(r.group), "%s", group);
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	r.value = v;
+	out_rec(o, ADMIN_REC_COUNTER, &r, sizeof(r));
+}
+
+static void encode_status(struct admin_out *o, struct ctl_server *srv, struct admin_req *req)
+{
+	struct worker_snapshot *s0 = req->cmds[0].arg;
+	struct admin_rec_daemon d;
+	struct admin_rec_link l;
+	struct link_stats ls = { 0 };
+	struct worker_stats ws = { 0 };
+	struct mib sum;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.version, sizeof(d.version), "%s", PACKAGE_VERSION);
+	d.uptime_ns = worker_now_ns() - srv->start_ns;
+	d.pid = (uint32_t)getpid();
+	d.workers = srv->nworkers;
+	snprintf(d.rx_mode, sizeof(d.rx_mode), "%s", srv->workers[0].rx_mode);
+	out_rec(o, ADMIN_REC_DAEMON, &d, sizeof(d));
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned int i = 0; i < srv->nworkers; i++) {
+		const struct worker_snapshot *s = req->cmds[i].arg;
+		const uint64_t *src = (const uint64_t *)&s->mib;
+		uint64_t *dst = (uint64_t *)&sum;
+
+		for (size_t k = 0; k < sizeof(sum) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+		ls.rx_packets += s->link.rx_packets;
+		ls.rx_bytes += s->link.rx_bytes;
+		ls.rx_dropped += s->link.rx_dropped;
+		ls.tx_packets += s->link.tx_packets;
+		ls.tx_bytes += s->link.tx_bytes;
+		ls.tx_errors += s->link.tx_errors;
+#define WS_SUM(n) ws.n += s->stats.n;
+		WORKER_STATS(WS_SUM)
+#undef WS_SUM
+	}
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.name, sizeof(l.name), "%s", srv->link->name);
+	snprintf(l.kind, sizeof(l.kind), "%s", srv->link->kind);
+	snprintf(l.netns, sizeof(l.netns), "%s", srv->link->netns);
+	memcpy(l.mac, srv->link->mac, 6);
+	l.mtu = srv->link->mtu;
+	l.ifindex = (uint32_t)srv->link->ifindex;
+	l.rx_packets = ls.rx_packets;
+	l.rx_bytes = ls.rx_bytes;
+	l.rx_dropped = ls.rx_dropped;
+	l.tx_packets = ls.tx_packets;
+	l.tx_bytes = ls.tx_bytes;
+	l.tx_errors = ls.tx_errors;
+	out_rec(o, ADMIN_REC_LINK, &l, sizeof(l));
+
+	/* Addresses, routes and neighbours: worker 0's view (every worker
+	 * holds the same addresses and routes; neighbours are per worker
+	 * until the tables are shared). */
+	for (unsigned int i = 0; i < s0->naddrs; i++) {
+		struct admin_rec_addr a;
+
+		memset(&a, 0, sizeof(a));
+		a.family = AF_INET;
+		a.plen = s0->addrs[i].plen;
+		memcpy(a.addr, &s0->addrs[i].addr, 4);
+		memcpy(a.bcast, &s0->addrs[i].bcast, 4);
+		out_rec(o, ADMIN_REC_ADDR, &a, sizeof(a));
+	}
+	for (unsigned int i = 0; i < s0->nroutes; i++) {
+		const struct fib_entry *e = &s0->routes[i];
+		struct admin_rec_route r;
+
+		memset(&r, 0, sizeof(r));
+		r.family = AF_INET;
+		r.plen = e->plen;
+		r.proto = e->proto;
+		r.metric = e->metric;
+		memcpy(r.dst, &e->dst, 4);
+		memcpy(r.gw, &e->gw, 4);
+		memcpy(r.src, &e->src, 4);
+		out_rec(o, ADMIN_REC_ROUTE, &r, sizeof(r));
+	}
+	for (unsigned int w = 0; w < srv->nworkers; w++) {
+		const struct worker_snapshot *s = req->cmds[w].arg;
+
+		for (unsigned int i = 0; i < s->nneigh; i++) {
+			const struct neigh_info *n = &s->neigh[i];
+			struct admin_rec_neigh r;
+
+			memset(&r, 0, sizeof(r));
+			r.family = AF_INET;
+			r.state = n->state;
+			memcpy(r.mac, n->mac, 6);
+			memcpy(r.addr, &n->addr, 4);
+			r.probes = n->probes;
+			r.queued = n->queued;
+			r.confirmed_ago_ms = n->confirmed_ago_ns == UINT64_MAX
+						     ? UINT64_MAX
+						     : n->confirmed_ago_ns / 1000000;
+			r.used_ago_ms = n->used_ago_ns / 1000000;
+			snprintf(r.state_name, sizeof(r.state_name), "%s", neigh_state_name(n->state));
+			out_rec(o, ADMIN_REC_NEIGH, &r, sizeof(r));
+		}
+	}
+
+	for (unsigned int g = 0; g < MIB__GROUPS; g++)
+		for (unsigned int i = 0; i < mib_group_size(g); i++)
+			put_counter(o, mib_group_name(g), mib_counter_name(g, i),
+				    mib_counter(&sum, g, i));
+	for (unsigned int r = 0; r < DROP__MAX; r++)
+		put_counter(o, "Drop", drop_reason_name(r), sum.drop[r]);
+#define WS_PUT(n) put_counter(o, "Worker", #n, ws.n);
+	WORKER_STATS(WS_PUT)
+#undef WS_PUT
+}
+
+static void req_free(struct admin_req *req)
+{
+	struct ctl_server *srv = req->srv;
+	struct admin_req **pp = &srv->reqs;
+
+	while (*pp && *pp != req)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = req->next;
+	ev_timer_stop(srv->loop ? srv->loop : EV_DEFAULT, &req->timer);
+	for (unsigned int i = 0; i < srv->nworkers; i++)
+		worker_snapshot_free(req->cmds[i].arg);
+	free(req);
+}
+
+static void req_answer(struct admin_req *req)
+{
+	struct ctl_server *srv = req->srv;
+	struct admin_out *o;
+	int status = 0;
+
+	req->answered = true;
+	ev_timer_stop(srv->loop, &req->timer);
+	if (!req->client)
+		return;
+	req->client->inflight--;
+	for (unsigned int i = 0; i < srv->nworkers; i++)
+		if (req->cmds[i].status)
+			status = req->cmds[i].status;
+	if (status) {
+		reply_error(req->client, req->type, req->seq, status);
+		return;
+	}
+	o = malloc(sizeof(*o));
+	if (!o) {
+		reply_error(req->client, req->type, req->seq, -ENOMEM);
+		return;
+	}
+	out_begin(o, req->client, req->type, req->seq);
+	switch (req->type) {
+	case ADMIN_STATUS:
+		encode_status(o, srv, req);
+		break;
+	default:
+		break;
+	}
+	out_end(o);
+	free(o);
+}
+
+static void req_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct admin_req *req = t->data;
+
+	log_warn("admin: %u worker(s) did not answer within %.0f s", req->pending,
+		 ADMIN_WORKER_TIMEOUT);
+	for (unsigned int i = 0; i < req->srv->nworkers; i++)
+		if (req->cmds[i].status == -EINPROGRESS)
+			req->cmds[i].status = -ETIMEDOUT;
+	req_answer(req);
+}
+
+void admin_cmd_done(struct ctl_server *srv, struct worker_cmd *cmd)
+{
+	struct admin_req *req = cmd->owner;
+
+	if (--req->pending)
+		return;
+	if (!req->answered)
+		req_answer(req);
+	req_free(req);
+}
+
+static void start_snapshot(struct ctl_client *c, const struct ipc_hdr *h)
+{
+	struct ctl_server *srv = c->srv;
+	struct admin_req *req = calloc(1, sizeof(*req));
+
+	if (!req) {
+		reply_error(c, h->type, h->seq, -ENOMEM);
+		return;
+	}
+	req->srv = srv;
+	req->client = c;
+	req->seq = h->seq;
+	req->type = h->type;
+	for (unsigned int i = 0; i < srv->nworkers; i++) {
+		req->cmds[i].type = WCMD_SNAPSHOT;
+		req->cmds[i].owner = req;
+		req->cmds[i].status = -EINPROGRESS;
+		req->cmds[i].arg = worker_snapshot_alloc(&srv->workers[i]);
+		if (!req->cmds[i].arg) {
+			req_free(req);
+			reply_error(c, h->type, h->seq, -ENOMEM);
+			return;
+		}
+	}
+	for (unsigned int i = 0; i < srv->nworkers; i++) {
+		if (worker_submit(&srv->workers[i], &req->cmds[i]) < 0) {
+			req->cmds[i].status = -EBUSY;
+			continue;
+		}
+		req->pending++;
+	}
+	c->inflight++;
+	req->next = srv->reqs;
+	srv->reqs = req;
+	if (!req->pending) {
+		req_answer(req);
+		req_free(req);
+		return;
+	}
+	ev_timer_init(&req->timer, req_timeout_cb, ADMIN_WORKER_TIMEOUT, 0.);
+	req->timer.data = req;
+	ev_timer_start(srv->loop, &req->timer);
+}
+
+struct admin_cmd {
+	uint16_t type;
+	bool mutating;		/* needs root or the admin group (none yet) */
+	void (*start)(struct ctl_client *c, const struct ipc_hdr *h);
+};
+
+static const struct admin_cmd admin_cmds[] = {
+	{ ADMIN_STATUS, false, start_snapshot },
+};
+
+void admin_handle(struct ctl_client *c, const void *msg, size_t len)
+{
+	struct ipc_hdr h;
+	int rc = admin_msg_check(msg, len);
+
+	if (rc == -EBADMSG || rc == -EPROTO) {
+		log_ratelimited(LOG_LVL_INFO, "control: client pid %d uid %u: malformed message (%s)",
+				(int)c->pid, (unsigned int)c->uid, strerror(-rc));
+		reply_error(c, 0, 0, rc);
+		return;
+	}
+	memcpy(&h, msg, sizeof(h));
+	if (rc == -EPROTONOSUPPORT) {
+		/* Tell the client which version we speak: the reply header
+		 * carries ours (admin_msg_init fills IPC_VERSION). */
+		reply_error(c, h.type, h.seq, rc);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++) {
+		if (admin_cmds[i].type != h.type)
+			continue;
+		if (admin_cmds[i].mutating && c->uid != 0) {
+			reply_error(c, h.type, h.seq, -EPERM);
+			return;
+		}
+		admin_cmds[i].start(c, &h);
+		return;
+	}
+	reply_error(c, h.type, h.seq, -EOPNOTSUPP);
+}
+
+void admin_client_gone(struct ctl_server *srv, struct ctl_client *c)
+{
+	for (struct admin_req *r = srv->reqs; r; r = r->next)
+		if (r->client == c)
+			r->client = NULL;
+}
+
+void admin_fini(struct ctl_server *srv)
+{
+	while (srv->reqs)
+		req_free(srv->reqs);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control server: the SOCK_SEQPACKET Unix socket that usnet (and later
+ * libusnet) talks to, served by the control thread's libev loop. Each
+ * client is identified by SO_PEERCRED when it connects.
+ */
+#ifndef USNET_DAEMON_CTL_H
+#define USNET_DAEMON_CTL_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "link.h"
+#include "worker.h"
+
+#define CTL_MAX_CLIENTS 1024
+#define CTL_MAX_WORKERS 64
+
+struct ctl_outmsg {
+	struct ctl_outmsg *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct ctl_client {
+	struct ctl_client *next;
+	struct ctl_server *srv;
+	int fd;
+	ev_io rio;
+	ev_io wio;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	struct ctl_outmsg *out_head;
+	struct ctl_outmsg *out_tail;
+	unsigned int inflight;
+};
+
+struct ctl_server {
+	struct ev_loop *loop;
+	const struct usnetd_config *cfg;
+	struct link *link;
+	struct worker *workers;
+	unsigned int nworkers;
+	uint64_t start_ns;
+	int lfd;
+	ev_io lio;
+	ev_io done_io[CTL_MAX_WORKERS];
+	char path[108];
+	bool created_dir;
+	struct ctl_client *clients;
+	unsigned int nclients;
+	struct admin_req *reqs;
+};
+
+/**
+ * ctl_open() - create and bind the control socket at @path (its directory
+ * too, if missing); refuse if another usnetd answers there.
+ * Return: 0, -errno (message printed).
+ */
+int ctl_open(struct ctl_server *srv, const char *path);
+
+/**
+ * ctl_start() - attach the socket and the workers' completion eventfds to
+ * @loop. Return: 0, -errno.
+ */
+int ctl_start(struct ctl_server *srv, struct ev_loop *loop, struct worker *workers,
+	      unsigned int nworkers);
+
+/**
+ * ctl_stop() - disconnect clients and detach from the loop; call before the
+ * workers stop, since it watches their eventfds
+ */
+void ctl_stop(struct ctl_server *srv);
+
+/** ctl_close() - ctl_stop(), then free requests, close and unlink the socket */
+void ctl_close(struct ctl_server *srv);
+
+/**
+ * ctl_client_send() - queue one message for @c and send what the socket
+ * takes. Return: 0, -ENOMEM.
+ */
+int ctl_client_send(struct ctl_client *c, const void *msg, size_t len);
+
+#endif

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Packet buffer reference counting, clones, copies and queues. The two
+ * counts follow Linux: pkt->refcnt counts holders of one struct pkt
+ * (skb_get), pool->data_ref[id] counts struct pkts over one data buffer
+ * (skb_shared_info dataref).
+ */
+#include <string.h>
+
+#include "pkt.h"
+#include "pkt_pool.h"
+
+struct pkt *pkt_get(struct pkt *p)
+{
+	p->refcnt++;
+	return p;
+}
+
+void pkt_free(struct pkt *p)
+{
+	struct pkt_pool *pool;
+
+	if (!p)
+		return;
+	if (--p->refcnt)
+		return;
+	pool = p->pool;
+	if (--pool->data_ref[p->data_id] == 0)
+		pkt_pool_data_give(pool, p->data_id);
+	pkt_pool_meta_put(pool, p);
+}
+
+struct pkt *pkt_clone(struct pkt *p)
+{
+	struct pkt_pool *pool = p->pool;
+	struct pkt *c = pkt_pool_meta_get(pool);
+
+	if (!c) {
+		pool->alloc_fails++;
+		return NULL;
+	}
+	memcpy(c, p, sizeof(*c));
+	c->next = NULL;
+	c->refcnt = 1;
+	pool->data_ref[p->data_id]++;
+	pool->allocs++;
+	return c;
+}
+
+struct pkt *pkt_copy(const struct pkt *p, uint32_t headroom)
+{
+	uint32_t len = pkt_len(p);
+	struct pkt *c;
+
+	if ((uint64_t)headroom + len > p->pool->data_size)
+		return NULL;
+	c = pkt_alloc(p->pool, headroom);
+	if (!c)
+		return NULL;
+	memcpy(pkt_put(c, len), p->data, len);
+	c->protocol = p->protocol;
+	c->csum = p->csum;
+	c->l2_type = p->l2_type;
+	c->hash = p->hash;
+	c->tstamp = p->tstamp;
+	/* Layer offsets are relative to head; shift them by the data move. */
+	if (p->l2_off != 0xffff)
+		c->l2_off = (uint16_t)(p->l2_off - pkt_headroom(p) + headroom);
+	if (p->l3_off != 0xffff)
+		c->l3_off = (uint16_t)(p->l3_off - pkt_headroom(p) + headroom);
+	if (p->l4_off != 0xffff)
+		c->l4_off = (uint16_t)(p->l4_off - pkt_headroom(p) + headroom);
+	return c;
+}
+
+bool pkt_is_shared(const struct pkt *p)
+{
+	return p->refcnt > 1 || p->pool->data_ref[p->data_id] > 1;
+}
+
+void pkt_queue_push(struct pkt_queue *q, struct pkt *p)
+{
+	p->next = NULL;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len++;
+	q->bytes += pkt_len(p);
+}
+
+struct pkt *pkt_queue_pop(struct pkt_queue *q)
+{
+	struct pkt *p = q->head;
+
+	if (!p)
+		return NULL;
+	q->head = p->next;
+	if (!q->head)
+		q->tail = NULL;
+	p->next = NULL;
+	q->len--;
+	q->bytes -= pkt_len(p);
+	return p;
+}
+
+void pkt_queue_purge(struct pkt_queue *q)
+{
+	struct pkt *p;
+
+	while ((p = pkt_queue_pop(q)))
+		pkt_free(p);
+}

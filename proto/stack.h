@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct stack: one instance of the protocol stack, owned by one worker. The
+ * whole surface the daemon drives is here: frames in with a timestamp,
+ * timers run when due, frames drained out. Nothing in proto reads a clock,
+ * makes a syscall or starts a thread (DESIGN.md, sans-IO).
+ *
+ * Addresses are IPv4 in network byte order (uint32_t as on the wire, like
+ * Linux's __be32) everywhere in proto.
+ */
+#ifndef USNET_PROTO_STACK_H
+#define USNET_PROTO_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "drop.h"
+#include "icmp.h"
+#include "mib.h"
+#include "neigh.h"
+#include "pkt.h"
+#include "pkt_pool.h"
+#include "rng.h"
+#include "route.h"
+#include "trace.h"
+
+#define STACK_MAX_ADDRS 16
+#define IPV4_IDENTS 256		/* IP ID counters, hashed by flow */
+
+struct ifaddr {
+	uint32_t addr;		/* network order */
+	uint32_t mask;		/* network order */
+	uint32_t bcast;		/* directed broadcast, network order */
+	uint8_t plen;
+};
+
+struct stack {
+	struct stack_cfg cfg;
+	struct pkt_pool *pool;
+	uint64_t now;			/* ns, set by every entry point */
+	struct rng rng;
+	struct pkt_queue txq;		/* frames for the link, drained by the caller */
+	struct mib mib;
+	struct ifaddr addrs[STACK_MAX_ADDRS];
+	unsigned int naddrs;
+	struct fib fib;
+	struct neigh_table neigh;
+	struct icmp_state icmp;
+	uint16_t ip_idents[IPV4_IDENTS];
+	trace_fn trace;
+	void *trace_arg;
+	unsigned int trace_mask;
+};
+
+/**
+ * stack_init() - set up @st with @cfg, taking packets from @pool
+ * @seed: 16 random bytes; every keyed hash and jitter derives from them.
+ * Return: 0, -EINVAL for a bad MTU or table size, -ENOMEM.
+ */
+int stack_init(struct stack *st, const struct stack_cfg *cfg, struct pkt_pool *pool,
+	       const uint8_t seed[16]);
+
+/** stack_fini() - free tables and every queued packet */
+void stack_fini(struct stack *st);
+
+/**
+ * stack_input() - process one received Ethernet frame. Consumes @pkt.
+ * pkt->data points at the Ethernet header.
+ */
+void stack_input(struct stack *st, struct pkt *pkt, uint64_t now_ns);
+
+/** stack_timers() - run every timer due at @now_ns */
+void stack_timers(struct stack *st, uint64_t now_ns);
+
+/** stack_next_timer() - absolute ns of the next deadline, UINT64_MAX if none */
+uint64_t stack_next_timer(const struct stack *st);
+
+/** stack_tx_pop() - next frame to transmit, oldest first; the caller owns it */
+static inline struct pkt *stack_tx_pop(struct stack *st)
+{
+	return pkt_queue_pop(&st->txq);
+}
+
+/** stack_tx_pending() - frames waiting in the transmit queue */
+static inline unsigned int stack_tx_pending(const struct stack *st)
+{
+	return st->txq.len;
+}
+
+/**
+ * stack_addr_add() - add local address @addr/@plen, its connected route and
+ * announce it with a gratuitous ARP.
+ * Return: 0, -EINVAL for a zero, multicast, broadcast or loopback address or
+ * @plen over 32, -EEXIST if present, -ENOSPC if STACK_MAX_ADDRS are in use.
+ */
+int stack_addr_add(struct stack *st, uint32_t addr, unsigned int plen, uint64_t now_ns);
+
+/**
+ * stack_addr_del() - remove @addr and its connected route
+ * Return: 0, -EADDRNOTAVAIL if it is not local.
+ */
+int stack_addr_del(struct stack *st, uint32_t addr);
+
+/** stack_addr_is_local() - @addr is one of our unicast addresses */
+bool stack_addr_is_local(const struct stack *st, uint32_t addr);
+
+/**
+ * stack_addr_is_bcast() - @addr is 255.255.255.255 or the directed
+ * broadcast of one of our subnets
+ */
+bool stack_addr_is_bcast(const struct stack *st, uint32_t addr);
+
+/** stack_xmit() - queue a finished frame for the link. Consumes @pkt. */
+void stack_xmit(struct stack *st, struct pkt *pkt);
+
+#endif
