@@ -209,9 +209,12 @@ static void req_free(struct admin_req *req)
 
 	while (*pp && *pp != req)
 		pp = &(*pp)->next;
-	if (*pp)
+	if (*pp) {
 		*pp = req->next;
-	ev_timer_stop(srv->loop ? srv->loop : EV_DEFAULT, &req->timer);
+		srv->nreqs--;
+	}
+	if (req->loop)
+		ev_timer_stop(req->loop, &req->timer);
 	for (unsigned int i = 0; i < srv->nworkers; i++)
 		worker_snapshot_free(req->cmds[i].arg);
 	free(req);
@@ -256,42 +259,81 @@ static void req_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct admin_req *req = t->data;
 
-	log_warn("admin: %u worker(s) did not answer within %.0f s", req->pending,
-		 ADMIN_WORKER_TIMEOUT);
+	log_ratelimited(LOG_LVL_WARN, "admin: %u worker(s) did not answer within %.0f s",
+			req->pending, ADMIN_WORKER_TIMEOUT);
 	for (unsigned int i = 0; i < req->srv->nworkers; i++)
-		if (req->cmds[i].status == -EINPROGRESS)
+		if (req->cmds[i].status == -EINPROGRESS || req->cmds[i].status == -EAGAIN)
 			req->cmds[i].status = -ETIMEDOUT;
 	req_answer(req);
+	/* Commands never handed over will not come back: nothing else frees
+	 * a request whose only outstanding commands were waiting. */
+	if (!req->pending)
+		req_free(req);
+}
+
+static bool req_complete(const struct admin_req *req)
+{
+	if (req->pending)
+		return false;
+	for (unsigned int i = 0; i < req->srv->nworkers; i++)
+		if (req->cmds[i].status == -EAGAIN)
+			return false;
+	return true;
 }
 
 void admin_cmd_done(struct ctl_server *srv, struct worker_cmd *cmd)
 {
 	struct admin_req *req = cmd->owner;
 
-	if (--req->pending)
-		return;
-	if (!req->answered)
-		req_answer(req);
-	req_free(req);
+	req->pending--;
+	if (req_complete(req)) {
+		if (!req->answered)
+			req_answer(req);
+		req_free(req);
+	}
+}
+
+/* Commands the worker could not take yet (status -EAGAIN) go in as room
+ * frees up, so a burst of clients waits instead of failing. */
+static void req_submit_waiting(struct admin_req *req)
+{
+	struct ctl_server *srv = req->srv;
+
+	for (unsigned int i = 0; i < srv->nworkers; i++) {
+		if (req->cmds[i].status != -EAGAIN)
+			continue;
+		req->cmds[i].status = -EINPROGRESS;
+		if (worker_submit(&srv->workers[i], &req->cmds[i]) < 0) {
+			req->cmds[i].status = -EAGAIN;
+			continue;
+		}
+		req->pending++;
+	}
 }
 
 static void start_snapshot(struct ctl_client *c, const struct ipc_hdr *h)
 {
 	struct ctl_server *srv = c->srv;
-	struct admin_req *req = calloc(1, sizeof(*req));
+	struct admin_req *req;
 
+	if (srv->nreqs >= ADMIN_MAX_REQS) {
+		reply_error(c, h->type, h->seq, -EBUSY);
+		return;
+	}
+	req = calloc(1, sizeof(*req));
 	if (!req) {
 		reply_error(c, h->type, h->seq, -ENOMEM);
 		return;
 	}
 	req->srv = srv;
+	req->loop = srv->loop;
 	req->client = c;
 	req->seq = h->seq;
 	req->type = h->type;
 	for (unsigned int i = 0; i < srv->nworkers; i++) {
 		req->cmds[i].type = WCMD_SNAPSHOT;
 		req->cmds[i].owner = req;
-		req->cmds[i].status = -EINPROGRESS;
+		req->cmds[i].status = -EAGAIN;
 		req->cmds[i].arg = worker_snapshot_alloc(&srv->workers[i]);
 		if (!req->cmds[i].arg) {
 			req_free(req);
@@ -299,21 +341,17 @@ static void start_snapshot(struct ctl_client *c, const struct ipc_hdr *h)
 			return;
 		}
 	}
-	for (unsigned int i = 0; i < srv->nworkers; i++) {
-		if (worker_submit(&srv->workers[i], &req->cmds[i]) < 0) {
-			req->cmds[i].status = -EBUSY;
-			continue;
-		}
-		req->pending++;
-	}
 	c->inflight++;
-	req->next = srv->reqs;
-	srv->reqs = req;
-	if (!req->pending) {
-		req_answer(req);
-		req_free(req);
-		return;
+	/* Appended, so that requests waiting for room go in oldest first. */
+	{
+		struct admin_req **pp = &srv->reqs;
+
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = req;
+		srv->nreqs++;
 	}
+	req_submit_waiting(req);
 	ev_timer_init(&req->timer, req_timeout_cb, ADMIN_WORKER_TIMEOUT, 0.);
 	req->timer.data = req;
 	ev_timer_start(srv->loop, &req->timer);
@@ -371,4 +409,15 @@ void admin_fini(struct ctl_server *srv)
 {
 	while (srv->reqs)
 		req_free(srv->reqs);
+}
+
+void admin_submit_waiting(struct ctl_server *srv)
+{
+	struct admin_req *r, *next;
+
+	for (r = srv->reqs; r; r = next) {
+		next = r->next;
+		if (!r->answered)
+			req_submit_waiting(r);
+	}
 }

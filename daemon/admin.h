@@ -13,10 +13,12 @@
 #include "ctl.h"
 
 #define ADMIN_WORKER_TIMEOUT 2.0	/* seconds a worker has to answer */
+#define ADMIN_MAX_REQS 4096		/* requests in flight before new ones get -EBUSY */
 
 struct admin_req {
 	struct admin_req *next;
 	struct ctl_server *srv;
+	struct ev_loop *loop;
 	struct ctl_client *client;	/* NULL once the client has gone */
 	uint32_t seq;
 	uint16_t type;
@@ -34,6 +36,9 @@ void admin_handle(struct ctl_client *c, const void *msg, size_t len);
 
 /** admin_cmd_done() - a worker finished @cmd (control thread) */
 void admin_cmd_done(struct ctl_server *srv, struct worker_cmd *cmd);
+
+/** admin_submit_waiting() - hand over commands that waited for room */
+void admin_submit_waiting(struct ctl_server *srv);
 
 /** admin_client_gone() - forget @c in requests still in flight */
 void admin_client_gone(struct ctl_server *srv, struct ctl_client *c);

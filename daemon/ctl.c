@@ -25,11 +25,21 @@
 
 #define CTL_MAX_QUEUED 64	/* reply messages a client may leave unread */
 
+static void client_purge(struct ctl_client *c)
+{
+	struct ctl_outmsg *m;
+
+	while ((m = c->out_head)) {
+		c->out_head = m->next;
+		free(m);
+	}
+	c->out_tail = NULL;
+}
+
 static void client_close(struct ctl_client *c)
 {
 	struct ctl_server *srv = c->srv;
 	struct ctl_client **pp = &srv->clients;
-	struct ctl_outmsg *m;
 
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
@@ -39,12 +49,31 @@ static void client_close(struct ctl_client *c)
 	admin_client_gone(srv, c);
 	ev_io_stop(srv->loop, &c->rio);
 	ev_io_stop(srv->loop, &c->wio);
+	ev_timer_stop(srv->loop, &c->reap);
 	close(c->fd);
-	while ((m = c->out_head)) {
-		c->out_head = m->next;
-		free(m);
-	}
+	client_purge(c);
 	free(c);
+}
+
+static void client_reap_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	client_close(t->data);
+}
+
+/*
+ * A client that failed is only marked here: whoever is sending to it (an
+ * admin reply in the middle of a multi-message answer, say) still holds the
+ * pointer, so it is freed from its own loop iteration.
+ */
+static void client_kill(struct ctl_client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	client_purge(c);
+	ev_io_stop(c->srv->loop, &c->rio);
+	ev_io_stop(c->srv->loop, &c->wio);
+	ev_timer_start(c->srv->loop, &c->reap);
 }
 
 static unsigned int client_queued(const struct ctl_client *c)
@@ -56,23 +85,22 @@ static unsigned int client_queued(const struct ctl_client *c)
 	return n;
 }
 
-/* Returns false if the client was closed. */
-static bool client_flush(struct ctl_client *c)
+static void client_flush(struct ctl_client *c)
 {
 	struct ctl_outmsg *m;
 
-	while ((m = c->out_head)) {
+	while (!c->dead && (m = c->out_head)) {
 		ssize_t n = send(c->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				ev_io_start(c->srv->loop, &c->wio);
-				return true;
+				return;
 			}
 			log_ratelimited(LOG_LVL_INFO, "control: client pid %d uid %u: send: %s",
 					(int)c->pid, (unsigned int)c->uid, strerror(errno));
-			client_close(c);
-			return false;
+			client_kill(c);
+			return;
 		}
 		c->out_head = m->next;
 		if (!c->out_head)
@@ -80,13 +108,15 @@ static bool client_flush(struct ctl_client *c)
 		free(m);
 	}
 	ev_io_stop(c->srv->loop, &c->wio);
-	return true;
 }
 
 int ctl_client_send(struct ctl_client *c, const void *msg, size_t len)
 {
-	struct ctl_outmsg *m = malloc(sizeof(*m) + len);
+	struct ctl_outmsg *m;
 
+	if (c->dead)
+		return -EPIPE;
+	m = malloc(sizeof(*m) + len);
 	if (!m)
 		return -ENOMEM;
 	m->next = NULL;
@@ -116,25 +146,25 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		client_close(c);
+		client_kill(c);
 		return;
 	}
 	if (n == 0) {
-		client_close(c);
+		client_kill(c);
 		return;
 	}
 	if ((size_t)n > sizeof(buf)) {
 		log_ratelimited(LOG_LVL_WARN,
 				"control: client pid %d uid %u: message of %zd bytes exceeds %u; disconnected",
 				(int)c->pid, (unsigned int)c->uid, n, IPC_MSG_MAX);
-		client_close(c);
+		client_kill(c);
 		return;
 	}
 	if (client_queued(c) >= CTL_MAX_QUEUED) {
 		log_ratelimited(LOG_LVL_WARN,
 				"control: client pid %d uid %u: does not read its replies; disconnected",
 				(int)c->pid, (unsigned int)c->uid);
-		client_close(c);
+		client_kill(c);
 		return;
 	}
 	admin_handle(c, buf, (size_t)n);
@@ -178,7 +208,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->gid = cred.gid;
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
-	c->rio.data = c->wio.data = c;
+	ev_timer_init(&c->reap, client_reap_cb, 0., 0.);
+	c->rio.data = c->wio.data = c->reap.data = c;
 	ev_io_start(loop, &c->rio);
 	c->next = srv->clients;
 	srv->clients = c;
@@ -198,6 +229,7 @@ static void done_cb(struct ev_loop *loop, ev_io *w, int revents)
 		log_ratelimited(LOG_LVL_ERR, "control: worker %u eventfd: %s", id, strerror(errno));
 	while ((cmd = worker_done_pop(wk)))
 		admin_cmd_done(srv, cmd);
+	admin_submit_waiting(srv);
 }
 
 /* Another daemon is alive on @path if it accepts a connection. */

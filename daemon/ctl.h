@@ -37,6 +37,8 @@ struct ctl_client {
 	struct ctl_outmsg *out_head;
 	struct ctl_outmsg *out_tail;
 	unsigned int inflight;
+	bool dead;		/* failed; closed from the loop, never mid-callback */
+	ev_timer reap;
 };
 
 struct ctl_server {
@@ -53,7 +55,8 @@ struct ctl_server {
 	bool created_dir;
 	struct ctl_client *clients;
 	unsigned int nclients;
-	struct admin_req *reqs;
+	struct admin_req *reqs;		/* oldest first */
+	unsigned int nreqs;
 };
 
 /**

@@ -57,7 +57,8 @@ static int tap_create(struct link *l)
 	if (fd < 0) {
 		rc = -errno;
 		log_err("link %s: /dev/net/tun: %s%s", l->name, strerror(errno),
-			errno == ENOENT ? " (load the tun module: modprobe tun)" : "");
+			errno == ENOENT ? " (load the tun module: modprobe tun)" :
+			errno == EACCES || errno == EPERM ? " (run as root or grant CAP_NET_ADMIN)" : "");
 		return rc;
 	}
 	memset(&ifr, 0, sizeof(ifr));

@@ -17,6 +17,7 @@ enum uring_ud_kind {
 	UD_RX = 1,
 	UD_TX = 2,
 	UD_WAKE = 3,
+	UD_CANCEL = 4,
 };
 
 static inline uint64_t uring_ud(enum uring_ud_kind kind, uint32_t idx)

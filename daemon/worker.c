@@ -255,8 +255,8 @@ static void worker_commands(struct worker *w)
 			c->status = -EOPNOTSUPP;
 			break;
 		}
-		/* The control thread keeps fewer commands in flight than the
-		 * ring holds, so this push cannot fail. */
+		/* worker_submit() keeps fewer commands in flight than doneq
+		 * holds, so this push cannot fail. */
 		spsc_ring_push(&w->doneq, c);
 		any = true;
 	}
@@ -294,6 +294,58 @@ static unsigned int worker_reap(struct worker *w, uint64_t now, bool *squeezed)
 	}
 	io_uring_cq_advance(&w->ring, seen);
 	return seen;
+}
+
+/*
+ * Cancel every request before the ring goes away. io_uring tears a ring
+ * down asynchronously, and a read still queued on the TAP keeps the TAP's
+ * file open until that work runs: the device would outlive usnetd by a
+ * moment and an immediate restart would find it busy. Runs on the worker
+ * thread, the ring's only submitter.
+ */
+static void worker_drain(struct worker *w)
+{
+	uint64_t deadline = worker_now_ns() + 1000000000ull;
+	struct io_uring_sqe *sqe = worker_sqe(w);
+	bool cancelled = false;
+
+	if (!sqe)
+		return;
+	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, uring_ud(UD_CANCEL, 0));
+	io_uring_submit(&w->ring);
+
+	while ((!cancelled || w->rx_armed || w->wake_armed || w->ntx_free < w->ntx) &&
+	       worker_now_ns() < deadline) {
+		struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 100000000 };
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+
+		io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
+		io_uring_for_each_cqe(&w->ring, head, cqe) {
+			seen++;
+			switch (uring_ud_kind(cqe->user_data)) {
+			case UD_RX:
+				worker_rx(w, cqe, worker_now_ns());
+				break;
+			case UD_TX:
+				worker_tx_done(w, cqe);
+				break;
+			case UD_WAKE:
+				w->wake_armed = false;
+				break;
+			case UD_CANCEL:
+				cancelled = true;
+				break;
+			default:
+				break;
+			}
+		}
+		io_uring_cq_advance(&w->ring, seen);
+	}
+	if (w->rx_armed || w->wake_armed)
+		log_warn("worker %u: requests still pending at exit; the TAP may outlive usnetd briefly",
+			 w->id);
 }
 
 static void worker_loop(struct worker *w)
@@ -489,6 +541,7 @@ static void *worker_main(void *arg)
 	if (w->start_rc)
 		return NULL;
 	worker_loop(w);
+	worker_drain(w);
 	return NULL;
 }
 
@@ -561,16 +614,23 @@ void worker_stop(struct worker *w)
 
 int worker_submit(struct worker *w, struct worker_cmd *c)
 {
-	if (!spsc_ring_push(&w->cmdq, c))
+	if (w->cmds_inflight >= WORKER_CMDQ - 1 || !spsc_ring_push(&w->cmdq, c))
 		return -EBUSY;
+	w->cmds_inflight++;
+	/* The command is in the ring: even if the doorbell fails, the worker
+	 * finds it on its next round, so it counts as submitted. */
 	if (eventfd_write(w->wake_fd, 1) < 0)
-		return -errno;
+		log_ratelimited(LOG_LVL_ERR, "worker %u: eventfd_write: %s", w->id, strerror(errno));
 	return 0;
 }
 
 struct worker_cmd *worker_done_pop(struct worker *w)
 {
-	return spsc_ring_pop(&w->doneq);
+	struct worker_cmd *c = spsc_ring_pop(&w->doneq);
+
+	if (c)
+		w->cmds_inflight--;
+	return c;
 }
 
 struct worker_snapshot *worker_snapshot_alloc(const struct worker *w)

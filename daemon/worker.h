@@ -105,6 +105,7 @@ struct worker {
 	int done_fd;			/* worker -> control */
 	struct spsc_ring cmdq;
 	struct spsc_ring doneq;
+	unsigned int cmds_inflight;	/* control thread only: submitted, not yet popped */
 	_Atomic bool stop;
 
 	struct worker_stats stats;
@@ -126,8 +127,10 @@ int worker_start(struct worker *w, unsigned int id, const struct usnetd_config *
 void worker_stop(struct worker *w);
 
 /**
- * worker_submit() - hand @c to the worker (control thread only)
- * Return: 0, -EBUSY if its command ring is full.
+ * worker_submit() - hand @c to the worker (control thread only). At most
+ * one command less than the rings hold is in flight, so the worker's push
+ * of a finished command onto doneq can never fail.
+ * Return: 0, -EBUSY if that many are in flight already.
  */
 int worker_submit(struct worker *w, struct worker_cmd *c);
 

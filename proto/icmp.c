@@ -25,6 +25,8 @@ void icmp_init(struct stack *st)
 {
 	memset(&st->icmp, 0, sizeof(st->icmp));
 	st->icmp.peer_key = rng_u64(&st->rng);
+	/* Linux starts with a full allowance (its stamp is boot time). */
+	st->icmp.global_credit = st->cfg.tun.icmp_msgs_burst;
 }
 
 /* Linux icmp_global_allow(): a token bucket refilled at most every 20 ms,
@@ -163,6 +165,11 @@ void icmp_send(struct stack *st, const struct pkt *orig, uint8_t type, uint8_t c
 		return;
 	}
 	ih = (struct icmp_hdr *)pkt_put(pkt, (uint32_t)sizeof(*ih) + quote);
+	if (!ih) {
+		ICMP_INC(st, OUT_ERRORS);
+		pkt_drop(st, pkt, DROP_NOMEM);
+		return;
+	}
 	ih->type = type;
 	ih->code = code;
 	ih->check = 0;

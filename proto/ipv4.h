@@ -35,8 +35,8 @@ void ipv4_input(struct stack *st, struct pkt *pkt);
  * ipv4_output() - prepend an IPv4 header to the payload in @pkt and send it
  * to @tx->daddr. Consumes @pkt.
  * Return: 0, -ENETUNREACH if no route, -EMSGSIZE if larger than the MTU
- * (fragmentation is not implemented yet), -EHOSTUNREACH or -ENOBUFS from
- * the neighbour layer. Every failure is counted as a drop.
+ * (fragmentation is not implemented yet), -ENOBUFS from the neighbour
+ * layer. Every failure is counted as a drop.
  */
 int ipv4_output(struct stack *st, struct pkt *pkt, const struct ipv4_tx *tx);
 

@@ -182,21 +182,23 @@ static struct neigh *neigh_create(struct stack *st, uint32_t addr)
 	return n;
 }
 
-static void neigh_queue(struct stack *st, struct neigh *n, struct pkt *pkt)
+static int neigh_queue(struct stack *st, struct neigh *n, struct pkt *pkt)
 {
 	uint32_t limit = st->cfg.tun.neigh_unres_qlen_bytes;
 
+	/* A packet that can never fit must not flush the queue first. */
+	if (pkt_len(pkt) > limit) {
+		ARP_INC(st, UNRESOLVED_DISCARDS);
+		pkt_drop(st, pkt, DROP_NEIGH_QUEUEFULL);
+		return -ENOBUFS;
+	}
 	/* Linux __neigh_event_send(): make room by dropping the oldest. */
 	while (n->pending.len && n->pending.bytes + pkt_len(pkt) > limit) {
 		ARP_INC(st, UNRESOLVED_DISCARDS);
 		pkt_drop(st, pkt_queue_pop(&n->pending), DROP_NEIGH_QUEUEFULL);
 	}
-	if (pkt_len(pkt) > limit) {
-		ARP_INC(st, UNRESOLVED_DISCARDS);
-		pkt_drop(st, pkt, DROP_NEIGH_QUEUEFULL);
-		return;
-	}
 	pkt_queue_push(&n->pending, pkt);
+	return 0;
 }
 
 static void neigh_start_resolution(struct stack *st, struct neigh *n)
@@ -210,6 +212,7 @@ static void neigh_start_resolution(struct stack *st, struct neigh *n)
 int neigh_output(struct stack *st, struct pkt *pkt, uint32_t nexthop)
 {
 	struct neigh *n;
+	int rc;
 
 	ARP_INC(st, LOOKUPS);
 	n = neigh_lookup(st, nexthop);
@@ -239,14 +242,14 @@ int neigh_output(struct stack *st, struct pkt *pkt, uint32_t nexthop)
 		eth_output(st, pkt, n->mac, ETH_P_IP);
 		return 0;
 	case NUD_INCOMPLETE:
-		neigh_queue(st, n, pkt);
-		return 0;
+		return neigh_queue(st, n, pkt);
 	case NUD_NONE:
 	case NUD_FAILED:
 	default:
-		neigh_queue(st, n, pkt);
+		/* Linux: a FAILED entry starts resolving again on new traffic. */
+		rc = neigh_queue(st, n, pkt);
 		neigh_start_resolution(st, n);
-		return 0;
+		return rc;
 	}
 }
 
@@ -343,7 +346,9 @@ static void neigh_timer_fire(struct stack *st, struct neigh *n)
 			neigh_arm(st, n, n->confirmed + st->neigh.reachable_time_ns);
 		break;
 	case NUD_DELAY:
-		if (st->now < n->confirmed + st->neigh.reachable_time_ns) {
+		/* confirmed == 0: never confirmed (learnt from a request), which
+		 * must not pass for "confirmed at boot" on a young clock. */
+		if (n->confirmed && st->now < n->confirmed + st->neigh.reachable_time_ns) {
 			n->state = NUD_REACHABLE;
 			neigh_arm(st, n, n->confirmed + st->neigh.reachable_time_ns);
 			break;

@@ -85,8 +85,9 @@ struct neigh *neigh_lookup(struct stack *st, uint32_t addr);
 /**
  * neigh_output() - send @pkt (IP header in place) to @nexthop, resolving its
  * link-layer address first if needed. Consumes @pkt.
- * Return: 0 if sent or queued, -EHOSTUNREACH if resolution already failed,
- * -ENOBUFS if the frame could not be queued (dropped and counted).
+ * Return: 0 if sent or queued (a FAILED entry starts resolving again, as on
+ * Linux), -ENOBUFS if the table is full or the packet alone exceeds
+ * unres_qlen_bytes (dropped and counted).
  */
 int neigh_output(struct stack *st, struct pkt *pkt, uint32_t nexthop);
 

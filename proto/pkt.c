@@ -47,6 +47,13 @@ struct pkt *pkt_clone(struct pkt *p)
 	return c;
 }
 
+static uint16_t pkt_copy_off(const struct pkt *p, uint16_t off, uint32_t headroom)
+{
+	if (off == 0xffff || off < pkt_headroom(p))
+		return 0xffff;
+	return (uint16_t)(off - pkt_headroom(p) + headroom);
+}
+
 struct pkt *pkt_copy(const struct pkt *p, uint32_t headroom)
 {
 	uint32_t len = pkt_len(p);
@@ -63,13 +70,11 @@ struct pkt *pkt_copy(const struct pkt *p, uint32_t headroom)
 	c->l2_type = p->l2_type;
 	c->hash = p->hash;
 	c->tstamp = p->tstamp;
-	/* Layer offsets are relative to head; shift them by the data move. */
-	if (p->l2_off != 0xffff)
-		c->l2_off = (uint16_t)(p->l2_off - pkt_headroom(p) + headroom);
-	if (p->l3_off != 0xffff)
-		c->l3_off = (uint16_t)(p->l3_off - pkt_headroom(p) + headroom);
-	if (p->l4_off != 0xffff)
-		c->l4_off = (uint16_t)(p->l4_off - pkt_headroom(p) + headroom);
+	/* Layer offsets are relative to head; shift them by the data move.
+	 * One that points into headroom was not copied and is dropped. */
+	c->l2_off = pkt_copy_off(p, p->l2_off, headroom);
+	c->l3_off = pkt_copy_off(p, p->l3_off, headroom);
+	c->l4_off = pkt_copy_off(p, p->l4_off, headroom);
 	return c;
 }
 

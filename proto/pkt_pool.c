@@ -136,7 +136,10 @@ struct pkt *pkt_pool_attach(struct pkt_pool *pool, uint32_t id, uint32_t off, ui
 	struct pkt *p;
 
 	if (id >= pool->ndata || (uint64_t)off + len > pool->data_size) {
-		pkt_pool_data_give(pool, id < pool->ndata ? id : 0);
+		/* An id outside the pool was never lent: giving "something"
+		 * back would push a buffer onto the free stack twice. */
+		if (id < pool->ndata)
+			pkt_pool_data_give(pool, id);
 		return NULL;
 	}
 	p = pkt_pool_meta_get(pool);

@@ -152,11 +152,19 @@ int stack_addr_del(struct stack *st, uint32_t addr)
 			continue;
 		memmove(&st->addrs[i], &st->addrs[i + 1], (st->naddrs - i - 1) * sizeof(ifa));
 		st->naddrs--;
-		/* Another address on the same subnet keeps the route alive. */
-		for (unsigned int j = 0; j < st->naddrs; j++)
-			if ((st->addrs[j].addr & ifa.mask) == (addr & ifa.mask) &&
-			    st->addrs[j].plen == ifa.plen)
-				return 0;
+		/* Another address on the same subnet keeps the route alive,
+		 * and becomes its preferred source (Linux fib_del_ifaddr). */
+		for (unsigned int j = 0; j < st->naddrs; j++) {
+			if ((st->addrs[j].addr & ifa.mask) != (addr & ifa.mask) ||
+			    st->addrs[j].plen != ifa.plen)
+				continue;
+			for (uint32_t k = 0; k < st->fib.count; k++)
+				if (st->fib.entries[k].src == addr &&
+				    st->fib.entries[k].dst == (addr & ifa.mask) &&
+				    st->fib.entries[k].plen == ifa.plen)
+					st->fib.entries[k].src = st->addrs[j].addr;
+			return 0;
+		}
 		route_del(st, addr & ifa.mask, ifa.plen, 0);
 		return 0;
 	}

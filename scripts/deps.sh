@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install the Debian 12 packages usnet needs to build, test and run its
+# quick start. Idempotent: apt-get runs only when something is missing.
+set -eu
+
+PACKAGES="
+build-essential autoconf automake libtool pkg-config
+liburing-dev libev-dev libcap-dev libmnl-dev libcriterion-dev
+mandoc iproute2 iputils-ping python3 procps util-linux kmod
+"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: run as root (it installs packages with apt-get)" >&2
+	exit 1
+fi
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi

@@ -1,0 +1,78 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# usnet quick start: install what is needed, build, start usnetd on TAP
+# usnet0 with its kernel side in network namespace usnet-demo
+# (10.77.0.1/24; usnet is 10.77.0.2/24), ping usnet from the namespace,
+# show usnet's status, and clean up. --keep leaves it running to explore.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+NS=usnet-demo
+TAP=usnet0
+SOCK=/run/usnet/usnetd.sock
+keep=no
+[ "${1:-}" = "--keep" ] && keep=yes
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "quickstart: run as root (it creates a TAP device and a network namespace)" >&2
+	exit 1
+fi
+
+"$top/scripts/deps.sh"
+"$top/scripts/build.sh" "$top/build" >/dev/null
+USNETD="$top/build/daemon/usnetd"
+USNET="$top/build/cli/usnet"
+
+pid=""
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	ip netns del "$NS" 2>/dev/null || true
+}
+
+if ip netns list | grep -qw "^$NS"; then
+	echo "quickstart: namespace $NS exists already (a previous run?); remove it with 'ip netns del $NS'" >&2
+	exit 1
+fi
+ip netns add "$NS"
+[ "$keep" = yes ] || trap cleanup EXIT INT TERM
+
+echo "==> usnetd -f --tap $TAP --address 10.77.0.2/24 --host-netns $NS --host-address 10.77.0.1/24"
+"$USNETD" -f --tap "$TAP" --address 10.77.0.2/24 --host-netns "$NS" \
+	--host-address 10.77.0.1/24 --control "$SOCK" &
+pid=$!
+i=0
+until "$USNET" --control "$SOCK" status >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ $i -gt 50 ] || ! kill -0 "$pid" 2>/dev/null; then
+		echo "quickstart: usnetd did not start" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+
+echo "==> ip netns exec $NS ping -c 3 10.77.0.2   (the Linux kernel pings usnet)"
+ip netns exec "$NS" ping -c 3 10.77.0.2
+
+echo "==> ip netns exec $NS ip neigh   (the kernel learned usnet's MAC by ARP)"
+ip netns exec "$NS" ip neigh show 10.77.0.2
+
+echo "==> usnet status   (first lines)"
+"$USNET" --control "$SOCK" status | sed -n '1,12p'
+
+cat <<EOT
+
+What next:
+  - Run it yourself and keep it:   scripts/quickstart.sh --keep
+  - Watch the counters:            $USNET status      (or -j for JSON)
+  - Flood it and compare with the kernel:   bench/icmp_flood.sh
+  - Read the manuals:              man -l man/usnetd.8, man -l man/usnet.8
+  - Run every test:                scripts/test.sh
+  TCP, UDP and unmodified programs over usnet (LD_PRELOAD) arrive in the next releases.
+EOT
+if [ "$keep" = yes ]; then
+	echo
+	echo "usnetd keeps running (pid $pid). Stop it with: kill $pid; ip netns del $NS"
+fi
