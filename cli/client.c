@@ -74,7 +74,9 @@ int client_request(const char *path, uint16_t type, struct reply *r)
 		else
 			fprintf(stderr, "usnet: cannot reach usnetd at %s: %s\n", path, strerror(e));
 		close(fd);
-		return e == EACCES ? EXIT_FAIL : EXIT_NOT_RUNNING;
+		/* Only "nobody listens there" means not running; a full backlog
+		 * (EAGAIN) or a permission problem is a failure of this command. */
+		return e == ENOENT || e == ECONNREFUSED || e == ENOTDIR ? EXIT_NOT_RUNNING : EXIT_FAIL;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 

@@ -127,6 +127,17 @@ static int set_address(struct usnetd_config *cfg, const char *v, char *why, size
 	}
 	if (unicast_ok(a.addr, why, n) < 0)
 		return -1;
+	/* The stack refuses these too (RFC 3021 exempts /31 and /32); say so
+	 * now, so that --check-config catches it. */
+	if (a.plen < 31) {
+		uint32_t host = ntohl(a.addr) & (0xffffffffu >> a.plen);
+
+		if (host == 0 || host == (0xffffffffu >> a.plen)) {
+			snprintf(why, n, "the %s address of its subnet, not a host address",
+				 host ? "broadcast" : "network");
+			return -1;
+		}
+	}
 	for (unsigned int i = 0; i < cfg->naddrs; i++)
 		if (cfg->addrs[i].addr == a.addr) {
 			snprintf(why, n, "address given twice");
@@ -377,7 +388,13 @@ int config_parse_file(struct usnetd_config *cfg, const char *path)
 		if (nw == 0)
 			continue;
 		d = find_directive(words[0]);
-		if (!d || !d->file_ok) {
+		if (d && !d->file_ok) {
+			fprintf(stderr, "usnetd: %s:%u: '%s' is a command-line option only\n", path,
+				lineno, words[0]);
+			rc = 1;
+			break;
+		}
+		if (!d) {
 			const char *hint = closest(words[0], true);
 
 			if (hint)
@@ -476,10 +493,22 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 				fprintf(stderr, "usnetd: unknown option '-%c' (see usnetd --help)\n",
 					optopt);
 			} else {
-				const char *hint = closest(word, false);
-				char name[64];
+				const char *hint;
+				char name[64], matches[256] = "";
+				int nmatch = 0;
 
 				snprintf(name, sizeof(name), "%.*s", (int)strcspn(word, "="), word);
+				for (size_t i = 0; i < NDIRECTIVES; i++)
+					if (!strncmp(directives[i].name, name, strlen(name))) {
+						size_t used = strlen(matches);
+
+						snprintf(matches + used, sizeof(matches) - used, "%s--%s",
+							 nmatch++ ? ", " : "", directives[i].name);
+					}
+				if (nmatch > 1) {
+					fprintf(stderr, "usnetd: ambiguous option '--%s' (%s)\n", name, matches);
+					return 2;
+				}
 				hint = closest(name, false);
 				if (hint)
 					fprintf(stderr, "usnetd: unknown option '--%s'; did you mean '--%s'?\n",

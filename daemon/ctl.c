@@ -302,6 +302,29 @@ int ctl_open(struct ctl_server *srv, const char *path)
 	return 0;
 }
 
+void ctl_hand_over(struct ctl_server *srv, uid_t uid, gid_t gid)
+{
+	char dir[sizeof(srv->path)];
+	struct stat stb;
+	bool writable;
+
+	snprintf(dir, sizeof(dir), "%s", srv->path);
+	dirname(dir);
+	if (chown(srv->path, uid, gid) < 0)
+		log_warn("control %s: chown: %s", srv->path, strerror(errno));
+	if (srv->created_dir && chown(dir, uid, gid) < 0)
+		log_warn("control %s: chown %s: %s", srv->path, dir, strerror(errno));
+	if (stat(dir, &stb) < 0)
+		return;
+	/* Removing the socket needs write access to its directory (and, in a
+	 * sticky one like /tmp, owning the socket, which it now does). */
+	writable = (stb.st_uid == uid && (stb.st_mode & S_IWUSR)) ||
+		   (stb.st_gid == gid && (stb.st_mode & S_IWGRP)) || (stb.st_mode & S_IWOTH);
+	if (!writable)
+		log_warn("control %s: directory %s is not writable by uid %u; the socket will be left behind at exit",
+			 srv->path, dir, (unsigned int)uid);
+}
+
 int ctl_start(struct ctl_server *srv, struct ev_loop *loop, struct worker *workers,
 	      unsigned int nworkers)
 {

@@ -67,6 +67,13 @@ struct ctl_server {
 int ctl_open(struct ctl_server *srv, const char *path);
 
 /**
+ * ctl_hand_over() - give the socket (and a directory usnetd created for it)
+ * to the user usnetd is about to become, so that it can remove them at exit;
+ * warn if the directory still will not let it.
+ */
+void ctl_hand_over(struct ctl_server *srv, uid_t uid, gid_t gid);
+
+/**
  * ctl_start() - attach the socket and the workers' completion eventfds to
  * @loop. Return: 0, -errno.
  */

@@ -111,14 +111,14 @@ int main(int argc, char **argv)
 		return 0;
 	if (rc)
 		return rc;
+	log_init(true, cfg.log_level);
+	if (cfg.user[0] && priv_lookup_user(cfg.user, &uid, &gid) < 0)
+		return 1;
 	if (cfg.check_only) {
 		printf("usnetd: configuration OK\n");
 		return 0;
 	}
-	log_init(true, cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
-	if (cfg.user[0] && priv_lookup_user(cfg.user, &uid, &gid) < 0)
-		return 1;
 	if (!cfg.foreground && daemonize(&ready_fd) < 0) {
 		log_err("daemonize: %s", strerror(errno));
 		return 1;
@@ -131,11 +131,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (ctl_open(&ctl, cfg.control) < 0)
 		goto err_link;
-	if (cfg.user[0]) {
-		/* The socket file must stay removable by the user we become. */
-		if (chown(cfg.control, uid, gid) < 0)
-			log_warn("control %s: chown: %s", cfg.control, strerror(errno));
-	}
+	if (cfg.user[0])
+		ctl_hand_over(&ctl, uid, gid);
 	if (priv_drop(cfg.user, uid, gid) < 0)
 		goto err_ctl;
 	if (worker_start(&workers[0], 0, &cfg, &link) < 0)
@@ -153,6 +150,16 @@ int main(int argc, char **argv)
 	if (ctl_start(&ctl, loop, workers, nworkers) < 0)
 		goto err_workers;
 
+	sdnotify("READY=1\nSTATUS=running");
+	if (ready_fd >= 0) {
+		char ok = 0;
+
+		if (write(ready_fd, &ok, 1) != 1)
+			log_warn("daemonize: telling the parent: %s", strerror(errno));
+		close(ready_fd);
+		log_init(false, cfg.log_level);
+		detach_stdio();
+	}
 	{
 		char a[INET_ADDRSTRLEN] = "none";
 
@@ -164,16 +171,9 @@ int main(int argc, char **argv)
 	}
 	if (!cfg.naddrs)
 		log_warn("no --address given: usnet answers nothing until one is configured");
-	sdnotify("READY=1\nSTATUS=running");
-	if (ready_fd >= 0) {
-		char ok = 0;
-
-		if (write(ready_fd, &ok, 1) != 1)
-			log_warn("daemonize: telling the parent: %s", strerror(errno));
-		close(ready_fd);
-		log_init(false, cfg.log_level);
-		detach_stdio();
-	}
+	if (!cfg.has_host_addr && !cfg.host_netns[0])
+		log_notice("link %s: its kernel side is left down for you to configure (ip link set %s up)",
+			   link.name, link.name);
 
 	ev_run(loop, 0);
 

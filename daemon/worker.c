@@ -185,13 +185,24 @@ static void worker_tx_done(struct worker *w, const struct io_uring_cqe *cqe)
 		return;
 	s = &w->tx[idx];
 	want = s->iov[0].iov_len + s->iov[1].iov_len;
-	if (cqe->res < 0 || (size_t)cqe->res != want) {
+	if (cqe->res == -EIO) {
+		/* The TAP's kernel side is down: said once per outage, counted
+		 * always. */
 		w->lstats.tx_errors++;
-		/* EIO: the kernel side of the TAP is down. */
+		if (!w->link_down)
+			log_notice("link %s: kernel side is down; frames are dropped until it is up",
+				   w->link->name);
+		w->link_down = true;
+		pkt_drop(&w->st, s->pkt, DROP_LINK_TX_ERROR);
+	} else if (cqe->res < 0 || (size_t)cqe->res != want) {
+		w->lstats.tx_errors++;
 		log_ratelimited(LOG_LVL_WARN, "worker %u: link %s: write: %s", w->id,
 				w->link->name, cqe->res < 0 ? strerror(-cqe->res) : "short write");
 		pkt_drop(&w->st, s->pkt, DROP_LINK_TX_ERROR);
 	} else {
+		if (w->link_down)
+			log_notice("link %s: kernel side is up again", w->link->name);
+		w->link_down = false;
 		w->lstats.tx_packets++;
 		w->lstats.tx_bytes += s->iov[1].iov_len;
 		pkt_free(s->pkt);

@@ -110,6 +110,7 @@ struct worker {
 
 	struct worker_stats stats;
 	struct link_stats lstats;
+	bool link_down;			/* last write failed with EIO */
 
 	sem_t started;
 	int start_rc;

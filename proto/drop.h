@@ -24,7 +24,7 @@ struct pkt;
 	X(VNET_HDR_INVALID, "virtio-net header invalid or asks for an offload not negotiated")   \
 	X(ARP_INVALID, "ARP header is not Ethernet/IPv4 or has an unknown opcode")               \
 	X(ARP_INVALID_SENDER, "ARP sender address is multicast, broadcast or ours")              \
-	X(ARP_NOT_FOR_US, "ARP target address is not local")                                     \
+	X(ARP_NOT_FOR_US, "ARP for a target that is not local (a known sender is still refreshed)") \
 	X(IP_INHDR, "IPv4 header length or options invalid (kernel: IP_INHDR)")                  \
 	X(IP_VERSION, "IP version field is not 4 (kernel: IP_INHDR)")                            \
 	X(IP_CSUM, "IPv4 header checksum error")                                                 \

@@ -16,7 +16,6 @@
 	X(IN_HDR_ERRORS, "InHdrErrors")                                                          \
 	X(IN_ADDR_ERRORS, "InAddrErrors")                                                        \
 	X(IN_UNKNOWN_PROTOS, "InUnknownProtos")                                                  \
-	X(IN_DISCARDS, "InDiscards")                                                             \
 	X(IN_DELIVERS, "InDelivers")                                                             \
 	X(OUT_REQUESTS, "OutRequests")                                                           \
 	X(OUT_DISCARDS, "OutDiscards")                                                           \
@@ -51,20 +50,21 @@
 	X(OUT_DEST_UNREACHS, "OutDestUnreachs")                                                  \
 	X(OUT_ECHO_REPS, "OutEchoReps")
 
-/* Linux /proc/net/stat/arp_cache fields, plus the requests and replies
- * that arp(7) users ask about. */
+/* The fields of Linux's /proc/net/stat/arp_cache (in nstat's CamelCase:
+ * res_failed is ResFailed), plus the requests and replies that arp(7)
+ * users ask about. */
 #define ARP_MIB(X)                                                                               \
-	X(ALLOCS, "allocs")                                                                      \
-	X(DESTROYS, "destroys")                                                                  \
-	X(LOOKUPS, "lookups")                                                                    \
-	X(HITS, "hits")                                                                          \
-	X(RES_FAILED, "res_failed")                                                              \
-	X(RCV_PROBES_MCAST, "rcv_probes_mcast")                                                  \
-	X(RCV_PROBES_UCAST, "rcv_probes_ucast")                                                  \
-	X(PERIODIC_GC_RUNS, "periodic_gc_runs")                                                  \
-	X(FORCED_GC_RUNS, "forced_gc_runs")                                                      \
-	X(UNRESOLVED_DISCARDS, "unresolved_discards")                                            \
-	X(TABLE_FULLS, "table_fulls")                                                            \
+	X(ALLOCS, "Allocs")                                                                      \
+	X(DESTROYS, "Destroys")                                                                  \
+	X(LOOKUPS, "Lookups")                                                                    \
+	X(HITS, "Hits")                                                                          \
+	X(RES_FAILED, "ResFailed")                                                              \
+	X(RCV_PROBES_MCAST, "RcvProbesMcast")                                                  \
+	X(RCV_PROBES_UCAST, "RcvProbesUcast")                                                  \
+	X(PERIODIC_GC_RUNS, "PeriodicGcRuns")                                                  \
+	X(FORCED_GC_RUNS, "ForcedGcRuns")                                                      \
+	X(UNRESOLVED_DISCARDS, "UnresolvedDiscards")                                            \
+	X(TABLE_FULLS, "TableFulls")                                                            \
 	X(IN_REQUESTS, "InRequests")                                                             \
 	X(IN_REPLIES, "InReplies")                                                               \
 	X(OUT_REQUESTS, "OutRequests")                                                           \

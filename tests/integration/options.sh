@@ -73,6 +73,16 @@ expect_in "--mtu 67" "$ERR" "--mtu 67" "68"
 expect_fail "--address 224.0.0.1/4" 2 "$USNETD" -c "$CONF" --check-config --address 224.0.0.1/4
 expect_in "--address 224.0.0.1/4" "$ERR" "224.0.0.1/4" "unicast"
 expect_fail "--tap with a slash" 2 "$USNETD" -c "$CONF" --check-config --tap a/b
+expect_fail "ambiguous --host" 2 "$USNETD" -c "$CONF" --check-config --host 1
+expect_in "ambiguous --host" "$ERR" "ambiguous option '--host'" "--host-netns" "--host-address"
+expect_fail "network address" 2 "$USNETD" -c "$CONF" --check-config --address 10.77.0.0/24
+expect_in "network address" "$ERR" "10.77.0.0/24" "network address"
+expect_fail "broadcast address" 2 "$USNETD" -c "$CONF" --check-config --address 10.77.0.255/24
+expect_in "broadcast address" "$ERR" "10.77.0.255/24" "broadcast address"
+"$USNETD" -c "$CONF" --check-config --address 10.77.0.0/31 >/dev/null 2>&1 ||
+	fail "a /31 network address is a host address (RFC 3021)"
+expect_fail "unknown user" 1 "$USNETD" -c "$CONF" --check-config --user "no-such-user-$$"
+expect_in "unknown user" "$ERR" "no-such-user-$$" "no such user"
 expect_fail "-c missing file" nonzero "$USNETD" -c "$TMPD/missing.conf" --check-config
 expect_in "-c missing file" "$ERR" "$TMPD/missing.conf"
 
@@ -105,6 +115,9 @@ expect_fail "near-miss directive" 1 "$USNETD" -c "$TMPD/typo.conf" --check-confi
 expect_in "near-miss directive" "$ERR" "$TMPD/typo.conf:3:" "'adress'" "did you mean 'address'"
 
 printf 'tap usnet7\nmtu 99999\n' >"$TMPD/badval.conf"
+printf 'tap u0\nforeground\n' >"$TMPD/cli-only.conf"
+expect_fail "command-line option in a file" 1 "$USNETD" -c "$TMPD/cli-only.conf" --check-config
+expect_in "command-line option in a file" "$ERR" "$TMPD/cli-only.conf:2:" "'foreground' is a command-line option only"
 expect_fail "bad value in file" 1 "$USNETD" -c "$TMPD/badval.conf" --check-config
 expect_in "bad value in file" "$ERR" "$TMPD/badval.conf:2:" "99999"
 
