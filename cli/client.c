@@ -69,14 +69,17 @@ int client_request(const char *path, uint16_t type, struct reply *r)
 		int e = errno;
 
 		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
-			fprintf(stderr, "usnet: cannot reach usnetd at %s: %s (is usnetd running?)\n",
-				path, strerror(e));
+			fprintf(stderr,
+				"usnet: cannot reach usnetd at %s: %s (is usnetd running?)\n", path,
+				strerror(e));
 		else
-			fprintf(stderr, "usnet: cannot reach usnetd at %s: %s\n", path, strerror(e));
+			fprintf(stderr, "usnet: cannot reach usnetd at %s: %s\n", path,
+				strerror(e));
 		close(fd);
 		/* Only "nobody listens there" means not running; a full backlog
 		 * (EAGAIN) or a permission problem is a failure of this command. */
-		return e == ENOENT || e == ECONNREFUSED || e == ENOTDIR ? EXIT_NOT_RUNNING : EXIT_FAIL;
+		return e == ENOENT || e == ECONNREFUSED || e == ENOTDIR ? EXIT_NOT_RUNNING :
+									  EXIT_FAIL;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
@@ -115,7 +118,8 @@ int client_request(const char *path, uint16_t type, struct reply *r)
 				fprintf(stderr, "usnet: usnetd did not answer within %d s\n",
 					CLIENT_TIMEOUT_S);
 			else
-				fprintf(stderr, "usnet: reading from usnetd: %s\n", strerror(errno));
+				fprintf(stderr, "usnet: reading from usnetd: %s\n",
+					strerror(errno));
 			goto out;
 		}
 		if (n == 0) {
@@ -129,7 +133,8 @@ int client_request(const char *path, uint16_t type, struct reply *r)
 		c = admin_msg_check(msg, (size_t)n);
 		if (c == -EPROTONOSUPPORT) {
 			memcpy(&h, msg, sizeof(h));
-			fprintf(stderr, "usnet: usnet %s talks admin protocol %u; usnetd speaks %u\n",
+			fprintf(stderr,
+				"usnet: usnet %s talks admin protocol %u; usnetd speaks %u\n",
 				PACKAGE_VERSION, IPC_VERSION, h.version);
 			goto out;
 		}
@@ -148,7 +153,8 @@ int client_request(const char *path, uint16_t type, struct reply *r)
 			goto out;
 		}
 		while ((k = admin_msg_next(msg, (size_t)n, &off, &rec, &body)) > 0)
-			if (reply_add(r, rec->type, (uint16_t)(rec->len - sizeof(*rec)), body) < 0) {
+			if (reply_add(r, rec->type, (uint16_t)(rec->len - sizeof(*rec)), body) <
+			    0) {
 				fprintf(stderr, "usnet: out of memory\n");
 				goto out;
 			}

@@ -23,10 +23,10 @@ struct reply {
 	size_t cap;
 	struct {
 		uint16_t type;
-		uint16_t len;		/* body bytes */
+		uint16_t len; /* body bytes */
 		const void *body;
-	} *recs;
-	uint8_t **msgs;		/* the messages the bodies point into */
+	} * recs;
+	uint8_t **msgs; /* the messages the bodies point into */
 	size_t nmsgs;
 };
 

@@ -125,7 +125,7 @@ static void print_neigh(const struct admin_rec_neigh *n)
 	snprintf(state, sizeof(state), "%.*s", (int)sizeof(n->state_name), n->state_name);
 	out_open_object(NULL);
 	print_string(PRINT_ANY, "dst", "    %s", ip);
-	if (n->state != 1 && n->state != 6)	/* INCOMPLETE and FAILED have no address */
+	if (n->state != 1 && n->state != 6) /* INCOMPLETE and FAILED have no address */
 		print_string(PRINT_ANY, "lladdr", " lladdr %s", mac);
 	out_open_array("state");
 	print_string(PRINT_ANY, NULL, " %s", state);
@@ -185,9 +185,18 @@ static void print_counters(const struct reply *r)
 	out_close_object();
 }
 
-static void p_addr(const void *b) { print_addr(b); }
-static void p_route(const void *b) { print_route(b); }
-static void p_neigh(const void *b) { print_neigh(b); }
+static void p_addr(const void *b)
+{
+	print_addr(b);
+}
+static void p_route(const void *b)
+{
+	print_route(b);
+}
+static void p_neigh(const void *b)
+{
+	print_neigh(b);
+}
 
 int cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -83,10 +83,22 @@ static void json_close(struct json_writer *jw, char c)
 	fputc(c, jw->f);
 }
 
-void json_begin_object(struct json_writer *jw, const char *key) { json_open(jw, key, '{'); }
-void json_end_object(struct json_writer *jw) { json_close(jw, '}'); }
-void json_begin_array(struct json_writer *jw, const char *key) { json_open(jw, key, '['); }
-void json_end_array(struct json_writer *jw) { json_close(jw, ']'); }
+void json_begin_object(struct json_writer *jw, const char *key)
+{
+	json_open(jw, key, '{');
+}
+void json_end_object(struct json_writer *jw)
+{
+	json_close(jw, '}');
+}
+void json_begin_array(struct json_writer *jw, const char *key)
+{
+	json_open(jw, key, '[');
+}
+void json_end_array(struct json_writer *jw)
+{
+	json_close(jw, ']');
+}
 
 void json_string(struct json_writer *jw, const char *key, const char *v)
 {

@@ -11,9 +11,9 @@
 #include <stdint.h>
 
 enum print_type {
-	PRINT_ANY,	/* both text and JSON */
-	PRINT_FP,	/* text only */
-	PRINT_JSON,	/* JSON only */
+	PRINT_ANY, /* both text and JSON */
+	PRINT_FP, /* text only */
+	PRINT_JSON, /* JSON only */
 };
 
 void out_init(bool json, bool pretty);

@@ -73,9 +73,9 @@ static const struct command *find_command(const char *word)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },	   { "pretty", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },	     { "pretty", no_argument, NULL, 'p' },
 		{ "control", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	   { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, 'V' },	     { NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx ctx = { .control = IPC_DEFAULT_CONTROL };
 	const struct command *cmd;

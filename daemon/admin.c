@@ -182,11 +182,12 @@ static void encode_status(struct admin_out *o, struct ctl_server *srv, struct ad
 			memcpy(r.addr, &n->addr, 4);
 			r.probes = n->probes;
 			r.queued = n->queued;
-			r.confirmed_ago_ms = n->confirmed_ago_ns == UINT64_MAX
-						     ? UINT64_MAX
-						     : n->confirmed_ago_ns / 1000000;
+			r.confirmed_ago_ms = n->confirmed_ago_ns == UINT64_MAX ?
+						     UINT64_MAX :
+						     n->confirmed_ago_ns / 1000000;
 			r.used_ago_ms = n->used_ago_ns / 1000000;
-			snprintf(r.state_name, sizeof(r.state_name), "%s", neigh_state_name(n->state));
+			snprintf(r.state_name, sizeof(r.state_name), "%s",
+				 neigh_state_name(n->state));
 			out_rec(o, ADMIN_REC_NEIGH, &r, sizeof(r));
 		}
 	}
@@ -359,7 +360,7 @@ static void start_snapshot(struct ctl_client *c, const struct ipc_hdr *h)
 
 struct admin_cmd {
 	uint16_t type;
-	bool mutating;		/* needs root or the admin group (none yet) */
+	bool mutating; /* needs root or the admin group (none yet) */
 	void (*start)(struct ctl_client *c, const struct ipc_hdr *h);
 };
 
@@ -373,7 +374,8 @@ void admin_handle(struct ctl_client *c, const void *msg, size_t len)
 	int rc = admin_msg_check(msg, len);
 
 	if (rc == -EBADMSG || rc == -EPROTO) {
-		log_ratelimited(LOG_LVL_INFO, "control: client pid %d uid %u: malformed message (%s)",
+		log_ratelimited(LOG_LVL_INFO,
+				"control: client pid %d uid %u: malformed message (%s)",
 				(int)c->pid, (unsigned int)c->uid, strerror(-rc));
 		reply_error(c, 0, 0, rc);
 		return;

@@ -12,18 +12,18 @@
 
 #include "ctl.h"
 
-#define ADMIN_WORKER_TIMEOUT 2.0	/* seconds a worker has to answer */
-#define ADMIN_MAX_REQS 4096		/* requests in flight before new ones get -EBUSY */
+#define ADMIN_WORKER_TIMEOUT 2.0 /* seconds a worker has to answer */
+#define ADMIN_MAX_REQS 4096 /* requests in flight before new ones get -EBUSY */
 
 struct admin_req {
 	struct admin_req *next;
 	struct ctl_server *srv;
 	struct ev_loop *loop;
-	struct ctl_client *client;	/* NULL once the client has gone */
+	struct ctl_client *client; /* NULL once the client has gone */
 	uint32_t seq;
 	uint16_t type;
 	bool answered;
-	unsigned int pending;		/* commands still with workers */
+	unsigned int pending; /* commands still with workers */
 	ev_timer timer;
 	struct worker_cmd cmds[CTL_MAX_WORKERS];
 };

@@ -25,9 +25,9 @@ typedef int (*directive_fn)(struct usnetd_config *cfg, const char *v, char *why,
 
 struct directive {
 	const char *name;
-	int has_arg;		/* getopt: no_argument or required_argument */
-	int short_opt;		/* 0 = long only */
-	bool file_ok;		/* may appear in usnetd.conf */
+	int has_arg; /* getopt: no_argument or required_argument */
+	int short_opt; /* 0 = long only */
+	bool file_ok; /* may appear in usnetd.conf */
 	directive_fn set;
 	const char *arg_name;
 	const char *help;
@@ -94,7 +94,7 @@ static int set_foreground(struct usnetd_config *cfg, const char *v, char *why, s
 
 static int set_config(struct usnetd_config *cfg, const char *v, char *why, size_t n)
 {
-	return 0;	/* handled before the other options */
+	return 0; /* handled before the other options */
 }
 
 static int set_check_config(struct usnetd_config *cfg, const char *v, char *why, size_t n)
@@ -110,7 +110,8 @@ static int set_tap(struct usnetd_config *cfg, const char *v, char *why, size_t n
 	/* IFNAMSIZ - 1 characters; no '/' or whitespace (dev_valid_name). */
 	if (len == 0 || len >= sizeof(cfg->tap) || strpbrk(v, "/ \t:") || !strcmp(v, ".") ||
 	    !strcmp(v, "..")) {
-		snprintf(why, n, "not a valid interface name (1 to 15 characters, no '/', ':' or spaces)");
+		snprintf(why, n,
+			 "not a valid interface name (1 to 15 characters, no '/', ':' or spaces)");
 		return -1;
 	}
 	memcpy(cfg->tap, v, len + 1);
@@ -294,8 +295,8 @@ void config_usage(FILE *f)
 		else if (d->short_opt)
 			snprintf(left, sizeof(left), "-%c, --%s", d->short_opt, d->name);
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", d->name, d->arg_name ? " " : "",
-				 d->arg_name ? d->arg_name : "");
+			snprintf(left, sizeof(left), "    --%s%s%s", d->name,
+				 d->arg_name ? " " : "", d->arg_name ? d->arg_name : "");
 		fprintf(f, "  %-28s %s\n", left, d->help);
 	}
 	fprintf(f, "\nSee usnetd(8) and usnetd.conf(5).\n");
@@ -398,11 +399,12 @@ int config_parse_file(struct usnetd_config *cfg, const char *path)
 			const char *hint = closest(words[0], true);
 
 			if (hint)
-				fprintf(stderr, "usnetd: %s:%u: unknown directive '%s'; did you mean '%s'?\n",
+				fprintf(stderr,
+					"usnetd: %s:%u: unknown directive '%s'; did you mean '%s'?\n",
 					path, lineno, words[0], hint);
 			else
-				fprintf(stderr, "usnetd: %s:%u: unknown directive '%s'\n", path, lineno,
-					words[0]);
+				fprintf(stderr, "usnetd: %s:%u: unknown directive '%s'\n", path,
+					lineno, words[0]);
 			rc = 1;
 			break;
 		}
@@ -419,8 +421,8 @@ int config_parse_file(struct usnetd_config *cfg, const char *path)
 			break;
 		}
 		if (d->set(cfg, nw > 1 ? words[1] : NULL, why, sizeof(why)) < 0) {
-			fprintf(stderr, "usnetd: %s:%u: %s '%s': %s\n", path, lineno, words[0], words[1],
-				why);
+			fprintf(stderr, "usnetd: %s:%u: %s '%s': %s\n", path, lineno, words[0],
+				words[1], why);
 			rc = 1;
 			break;
 		}
@@ -442,7 +444,7 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 	int c, idx;
 
 	memset(longopts, 0, sizeof(longopts));
-	shortopts[k++] = ':';	/* report a missing value as ':' */
+	shortopts[k++] = ':'; /* report a missing value as ':' */
 	for (size_t i = 0; i < NDIRECTIVES; i++) {
 		longopts[i].name = directives[i].name;
 		longopts[i].has_arg = directives[i].has_arg;
@@ -490,7 +492,8 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 			if (c == ':') {
 				fprintf(stderr, "usnetd: option '%s' needs a value\n", arg);
 			} else if (optopt && optopt < 256) {
-				fprintf(stderr, "usnetd: unknown option '-%c' (see usnetd --help)\n",
+				fprintf(stderr,
+					"usnetd: unknown option '-%c' (see usnetd --help)\n",
 					optopt);
 			} else {
 				const char *hint;
@@ -502,19 +505,23 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 					if (!strncmp(directives[i].name, name, strlen(name))) {
 						size_t used = strlen(matches);
 
-						snprintf(matches + used, sizeof(matches) - used, "%s--%s",
-							 nmatch++ ? ", " : "", directives[i].name);
+						snprintf(matches + used, sizeof(matches) - used,
+							 "%s--%s", nmatch++ ? ", " : "",
+							 directives[i].name);
 					}
 				if (nmatch > 1) {
-					fprintf(stderr, "usnetd: ambiguous option '--%s' (%s)\n", name, matches);
+					fprintf(stderr, "usnetd: ambiguous option '--%s' (%s)\n",
+						name, matches);
 					return 2;
 				}
 				hint = closest(name, false);
 				if (hint)
-					fprintf(stderr, "usnetd: unknown option '--%s'; did you mean '--%s'?\n",
+					fprintf(stderr,
+						"usnetd: unknown option '--%s'; did you mean '--%s'?\n",
 						name, hint);
 				else
-					fprintf(stderr, "usnetd: unknown option '%s' (see usnetd --help)\n",
+					fprintf(stderr,
+						"usnetd: unknown option '%s' (see usnetd --help)\n",
 						arg);
 			}
 			return 2;
@@ -547,14 +554,16 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "usnetd: unexpected argument '%s' (see usnetd --help)\n", argv[optind]);
+		fprintf(stderr, "usnetd: unexpected argument '%s' (see usnetd --help)\n",
+			argv[optind]);
 		return 2;
 	}
 	if (cfg->gateway) {
 		bool onlink = false;
 
 		for (unsigned int i = 0; i < cfg->naddrs; i++) {
-			uint32_t m = cfg->addrs[i].plen ? htonl(~0u << (32 - cfg->addrs[i].plen)) : 0;
+			uint32_t m =
+				cfg->addrs[i].plen ? htonl(~0u << (32 - cfg->addrs[i].plen)) : 0;
 
 			if ((cfg->gateway & m) == (cfg->addrs[i].addr & m) &&
 			    cfg->gateway != cfg->addrs[i].addr)
@@ -564,7 +573,8 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 			char a[INET_ADDRSTRLEN];
 
 			inet_ntop(AF_INET, &cfg->gateway, a, sizeof(a));
-			fprintf(stderr, "usnetd: gateway %s: not on the subnet of any address\n", a);
+			fprintf(stderr, "usnetd: gateway %s: not on the subnet of any address\n",
+				a);
 			return 1;
 		}
 	}
@@ -574,7 +584,8 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 				char a[INET_ADDRSTRLEN];
 
 				inet_ntop(AF_INET, &cfg->host_addr.addr, a, sizeof(a));
-				fprintf(stderr, "usnetd: host-address %s is also a usnet address\n", a);
+				fprintf(stderr, "usnetd: host-address %s is also a usnet address\n",
+					a);
 				return 1;
 			}
 	}

@@ -19,19 +19,19 @@
 #define CONFIG_DEFAULT_TAP "usnet0"
 
 struct config_addr {
-	uint32_t addr;		/* network order */
+	uint32_t addr; /* network order */
 	uint8_t plen;
 };
 
 struct usnetd_config {
 	char config_file[PATH_MAX];
-	bool config_explicit;	/* -c given: a missing file is an error */
+	bool config_explicit; /* -c given: a missing file is an error */
 	bool foreground;
 	bool check_only;
 	char tap[16];
 	struct config_addr addrs[CONFIG_MAX_ADDRS];
 	unsigned int naddrs;
-	uint32_t gateway;	/* network order, 0 = none */
+	uint32_t gateway; /* network order, 0 = none */
 	uint32_t mtu;
 	char control[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char host_netns[64];

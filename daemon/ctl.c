@@ -23,7 +23,7 @@
 #include "ipc/abi.h"
 #include "log.h"
 
-#define CTL_MAX_QUEUED 64	/* reply messages a client may leave unread */
+#define CTL_MAX_QUEUED 64 /* reply messages a client may leave unread */
 
 static void client_purge(struct ctl_client *c)
 {
@@ -154,16 +154,18 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if ((size_t)n > sizeof(buf)) {
-		log_ratelimited(LOG_LVL_WARN,
-				"control: client pid %d uid %u: message of %zd bytes exceeds %u; disconnected",
-				(int)c->pid, (unsigned int)c->uid, n, IPC_MSG_MAX);
+		log_ratelimited(
+			LOG_LVL_WARN,
+			"control: client pid %d uid %u: message of %zd bytes exceeds %u; disconnected",
+			(int)c->pid, (unsigned int)c->uid, n, IPC_MSG_MAX);
 		client_kill(c);
 		return;
 	}
 	if (client_queued(c) >= CTL_MAX_QUEUED) {
-		log_ratelimited(LOG_LVL_WARN,
-				"control: client pid %d uid %u: does not read its replies; disconnected",
-				(int)c->pid, (unsigned int)c->uid);
+		log_ratelimited(
+			LOG_LVL_WARN,
+			"control: client pid %d uid %u: does not read its replies; disconnected",
+			(int)c->pid, (unsigned int)c->uid);
 		client_kill(c);
 		return;
 	}
@@ -275,7 +277,7 @@ int ctl_open(struct ctl_server *srv, const char *path)
 			log_err("control %s: another usnetd is running there", path);
 			return -EADDRINUSE;
 		}
-		unlink(path);	/* stale, from a daemon that did not exit cleanly */
+		unlink(path); /* stale, from a daemon that did not exit cleanly */
 	}
 	srv->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (srv->lfd < 0) {
@@ -321,8 +323,9 @@ void ctl_hand_over(struct ctl_server *srv, uid_t uid, gid_t gid)
 	writable = (stb.st_uid == uid && (stb.st_mode & S_IWUSR)) ||
 		   (stb.st_gid == gid && (stb.st_mode & S_IWGRP)) || (stb.st_mode & S_IWOTH);
 	if (!writable)
-		log_warn("control %s: directory %s is not writable by uid %u; the socket will be left behind at exit",
-			 srv->path, dir, (unsigned int)uid);
+		log_warn(
+			"control %s: directory %s is not writable by uid %u; the socket will be left behind at exit",
+			srv->path, dir, (unsigned int)uid);
 }
 
 int ctl_start(struct ctl_server *srv, struct ev_loop *loop, struct worker *workers,

@@ -37,7 +37,7 @@ struct ctl_client {
 	struct ctl_outmsg *out_head;
 	struct ctl_outmsg *out_tail;
 	unsigned int inflight;
-	bool dead;		/* failed; closed from the loop, never mid-callback */
+	bool dead; /* failed; closed from the loop, never mid-callback */
 	ev_timer reap;
 };
 
@@ -55,7 +55,7 @@ struct ctl_server {
 	bool created_dir;
 	struct ctl_client *clients;
 	unsigned int nclients;
-	struct admin_req *reqs;		/* oldest first */
+	struct admin_req *reqs; /* oldest first */
 	unsigned int nreqs;
 };
 

@@ -13,12 +13,12 @@
 struct link {
 	char name[16];
 	char kind[8];
-	char netns[64];		/* namespace of the kernel side, "" = usnetd's */
+	char netns[64]; /* namespace of the kernel side, "" = usnetd's */
 	int fd;
-	int ifindex;		/* in the kernel side's namespace */
-	uint8_t mac[6];		/* usnet's own address on this link */
+	int ifindex; /* in the kernel side's namespace */
+	uint8_t mac[6]; /* usnet's own address on this link */
 	uint32_t mtu;
-	uint32_t vnet_hdr_len;	/* bytes of virtio-net header before each frame */
+	uint32_t vnet_hdr_len; /* bytes of virtio-net header before each frame */
 };
 
 /**

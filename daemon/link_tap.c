@@ -58,7 +58,9 @@ static int tap_create(struct link *l)
 		rc = -errno;
 		log_err("link %s: /dev/net/tun: %s%s", l->name, strerror(errno),
 			errno == ENOENT ? " (load the tun module: modprobe tun)" :
-			errno == EACCES || errno == EPERM ? " (run as root or grant CAP_NET_ADMIN)" : "");
+			errno == EACCES || errno == EPERM ?
+					  " (run as root or grant CAP_NET_ADMIN)" :
+					  "");
 		return rc;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -67,11 +69,11 @@ static int tap_create(struct link *l)
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		rc = -errno;
 		if (errno == EPERM)
-			log_err("link %s: TUNSETIFF: %s (run as root or grant CAP_NET_ADMIN)", l->name,
-				strerror(errno));
+			log_err("link %s: TUNSETIFF: %s (run as root or grant CAP_NET_ADMIN)",
+				l->name, strerror(errno));
 		else if (errno == EBUSY)
-			log_err("link %s: TUNSETIFF: %s (the TAP is in use, another usnetd?)", l->name,
-				strerror(errno));
+			log_err("link %s: TUNSETIFF: %s (the TAP is in use, another usnetd?)",
+				l->name, strerror(errno));
 		else if (errno == EINVAL)
 			log_err("link %s: TUNSETIFF: %s (a device that is not a TAP has this name)",
 				l->name, strerror(errno));
@@ -120,9 +122,9 @@ int link_tap_open(struct link *l, const struct usnetd_config *cfg)
 	}
 	rc = tap_create(l);
 	if (!rc)
-		rc = netns_link_config(l->name, l->ifindex, l->mtu,
-				       cfg->has_host_addr || cfg->host_netns[0],
-				       cfg->has_host_addr ? cfg->host_addr.addr : 0, cfg->host_addr.plen);
+		rc = netns_link_config(
+			l->name, l->ifindex, l->mtu, cfg->has_host_addr || cfg->host_netns[0],
+			cfg->has_host_addr ? cfg->host_addr.addr : 0, cfg->host_addr.plen);
 	if (saved >= 0) {
 		rc2 = netns_leave(saved);
 		if (!rc)

@@ -53,11 +53,11 @@ struct log_rl {
 /** log_rl_allow() - true if this site may print now; reports suppressions */
 bool log_rl_allow(struct log_rl *rl);
 
-#define log_ratelimited(level, ...)                                                              \
-	do {                                                                                     \
-		static struct log_rl log_rl_site_;                                               \
-		if ((level) <= log_get_level() && log_rl_allow(&log_rl_site_))                   \
-			log_msg((level), __VA_ARGS__);                                           \
+#define log_ratelimited(level, ...)                                            \
+	do {                                                                   \
+		static struct log_rl log_rl_site_;                             \
+		if ((level) <= log_get_level() && log_rl_allow(&log_rl_site_)) \
+			log_msg((level), __VA_ARGS__);                         \
 	} while (0)
 
 #endif

@@ -89,7 +89,8 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	log_notice("SIGHUP received: configuration reload is not supported yet; restart usnetd to apply changes");
+	log_notice(
+		"SIGHUP received: configuration reload is not supported yet; restart usnetd to apply changes");
 }
 
 int main(int argc, char **argv)
@@ -165,15 +166,16 @@ int main(int argc, char **argv)
 
 		if (cfg.naddrs)
 			inet_ntop(AF_INET, &cfg.addrs[0].addr, a, sizeof(a));
-		log_notice("usnetd %s started: link %s%s%s, address %s%s, control %s", PACKAGE_VERSION,
-			   link.name, link.netns[0] ? " in netns " : "", link.netns, a,
-			   cfg.naddrs > 1 ? " and more" : "", cfg.control);
+		log_notice("usnetd %s started: link %s%s%s, address %s%s, control %s",
+			   PACKAGE_VERSION, link.name, link.netns[0] ? " in netns " : "",
+			   link.netns, a, cfg.naddrs > 1 ? " and more" : "", cfg.control);
 	}
 	if (!cfg.naddrs)
 		log_warn("no --address given: usnet answers nothing until one is configured");
 	if (!cfg.has_host_addr && !cfg.host_netns[0])
-		log_notice("link %s: its kernel side is left down for you to configure (ip link set %s up)",
-			   link.name, link.name);
+		log_notice(
+			"link %s: its kernel side is left down for you to configure (ip link set %s up)",
+			link.name, link.name);
 
 	ev_run(loop, 0);
 

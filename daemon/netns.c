@@ -36,8 +36,8 @@ int netns_enter(const char *ns, int *saved)
 		int e = errno;
 
 		if (e == ENOENT && !strchr(ns, '/'))
-			log_err("host-netns %s: %s: %s (create it with 'ip netns add %s')", ns, path,
-				strerror(e), ns);
+			log_err("host-netns %s: %s: %s (create it with 'ip netns add %s')", ns,
+				path, strerror(e), ns);
 		else
 			log_err("host-netns %s: %s: %s", ns, path, strerror(e));
 		return -e;
@@ -54,8 +54,9 @@ int netns_enter(const char *ns, int *saved)
 		int e = errno;
 
 		log_err("host-netns %s: setns: %s%s", ns, strerror(e),
-			e == EPERM ? " (run as root or grant CAP_SYS_ADMIN)" :
-			e == EINVAL ? " (not a network namespace)" : "");
+			e == EPERM  ? " (run as root or grant CAP_SYS_ADMIN)" :
+			e == EINVAL ? " (not a network namespace)" :
+				      "");
 		close(fd);
 		close(self);
 		return -e;
@@ -130,7 +131,8 @@ int netns_link_config(const char *name, int ifindex, uint32_t mtu, bool up, uint
 	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	rc = nl_talk(nl, nlh);
 	if (rc) {
-		log_err("link %s: setting MTU %u%s: %s", name, mtu, up ? " and up" : "", strerror(-rc));
+		log_err("link %s: setting MTU %u%s: %s", name, mtu, up ? " and up" : "",
+			strerror(-rc));
 		goto out;
 	}
 
@@ -151,7 +153,8 @@ int netns_link_config(const char *name, int ifindex, uint32_t mtu, bool up, uint
 			char a[16];
 
 			inet_ntop(AF_INET, &addr, a, sizeof(a));
-			log_err("link %s: adding host address %s/%u: %s", name, a, plen, strerror(-rc));
+			log_err("link %s: adding host address %s/%u: %s", name, a, plen,
+				strerror(-rc));
 		}
 	}
 out:

@@ -51,9 +51,11 @@ int priv_drop(const char *user, uid_t uid, gid_t gid)
 		}
 		if (have == CAP_SET)
 			for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-				if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0 && errno != EINVAL) {
+				if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0 &&
+				    errno != EINVAL) {
 					rc = -errno;
-					log_err("privileges: dropping bounding set: %s", strerror(errno));
+					log_err("privileges: dropping bounding set: %s",
+						strerror(errno));
 					return rc;
 				}
 	}
@@ -84,7 +86,7 @@ int priv_drop(const char *user, uid_t uid, gid_t gid)
 		log_err("privileges: no_new_privs: %s", strerror(errno));
 		return rc;
 	}
-	log_info("privileges: running as uid %u gid %u with no capabilities", (unsigned int)getuid(),
-		 (unsigned int)getgid());
+	log_info("privileges: running as uid %u gid %u with no capabilities",
+		 (unsigned int)getuid(), (unsigned int)getgid());
 	return 0;
 }

@@ -48,7 +48,8 @@ int uring_setup(struct io_uring *ring, unsigned int entries, struct uring_caps *
 		return rc;
 	probe = io_uring_get_probe_ring(ring);
 	if (probe) {
-		caps->read_multishot = io_uring_opcode_supported(probe, USNET_IORING_OP_READ_MULTISHOT);
+		caps->read_multishot =
+			io_uring_opcode_supported(probe, USNET_IORING_OP_READ_MULTISHOT);
 		io_uring_free_probe(probe);
 	}
 	return 0;

@@ -38,7 +38,7 @@ static inline uint32_t uring_ud_idx(uint64_t ud)
 struct uring_caps {
 	bool single_issuer;
 	bool defer_taskrun;
-	bool read_multishot;	/* IORING_OP_READ_MULTISHOT (Linux 6.7) */
+	bool read_multishot; /* IORING_OP_READ_MULTISHOT (Linux 6.7) */
 };
 
 /**
@@ -55,7 +55,7 @@ struct uring_bufring {
 	uint32_t entries;
 	uint32_t mask;
 	uint16_t bgid;
-	uint32_t added;		/* adds since the last advance */
+	uint32_t added; /* adds since the last advance */
 };
 
 /**
@@ -69,7 +69,8 @@ int uring_bufring_setup(struct io_uring *ring, struct uring_bufring *b, uint32_t
 void uring_bufring_free(struct io_uring *ring, struct uring_bufring *b);
 
 /** uring_bufring_add() - queue buffer @bid at @addr; visible after _publish */
-static inline void uring_bufring_add(struct uring_bufring *b, void *addr, uint32_t len, uint16_t bid)
+static inline void uring_bufring_add(struct uring_bufring *b, void *addr, uint32_t len,
+				     uint16_t bid)
 {
 	io_uring_buf_ring_add(b->br, addr, len, bid, (int)b->mask, (int)b->added);
 	b->added++;

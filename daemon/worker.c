@@ -190,14 +190,15 @@ static void worker_tx_done(struct worker *w, const struct io_uring_cqe *cqe)
 		 * always. */
 		w->lstats.tx_errors++;
 		if (!w->link_down)
-			log_notice("link %s: kernel side is down; frames are dropped until it is up",
-				   w->link->name);
+			log_notice(
+				"link %s: kernel side is down; frames are dropped until it is up",
+				w->link->name);
 		w->link_down = true;
 		pkt_drop(&w->st, s->pkt, DROP_LINK_TX_ERROR);
 	} else if (cqe->res < 0 || (size_t)cqe->res != want) {
 		w->lstats.tx_errors++;
-		log_ratelimited(LOG_LVL_WARN, "worker %u: link %s: write: %s", w->id,
-				w->link->name, cqe->res < 0 ? strerror(-cqe->res) : "short write");
+		log_ratelimited(LOG_LVL_WARN, "worker %u: link %s: write: %s", w->id, w->link->name,
+				cqe->res < 0 ? strerror(-cqe->res) : "short write");
 		pkt_drop(&w->st, s->pkt, DROP_LINK_TX_ERROR);
 	} else {
 		if (w->link_down)
@@ -272,7 +273,8 @@ static void worker_commands(struct worker *w)
 		any = true;
 	}
 	if (any && eventfd_write(w->done_fd, 1) < 0)
-		log_ratelimited(LOG_LVL_ERR, "worker %u: eventfd_write: %s", w->id, strerror(errno));
+		log_ratelimited(LOG_LVL_ERR, "worker %u: eventfd_write: %s", w->id,
+				strerror(errno));
 }
 
 /* One pass over the completion queue, at most @budget received frames. */
@@ -282,7 +284,7 @@ static unsigned int worker_reap(struct worker *w, uint64_t now, bool *squeezed)
 	unsigned int head, seen = 0, rx = 0;
 
 	*squeezed = false;
-	io_uring_for_each_cqe(&w->ring, head, cqe) {
+	io_uring_for_each_cqe (&w->ring, head, cqe) {
 		if (rx == w->cfg->budget) {
 			*squeezed = true;
 			break;
@@ -333,7 +335,7 @@ static void worker_drain(struct worker *w)
 		unsigned int head, seen = 0;
 
 		io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
-		io_uring_for_each_cqe(&w->ring, head, cqe) {
+		io_uring_for_each_cqe (&w->ring, head, cqe) {
 			seen++;
 			switch (uring_ud_kind(cqe->user_data)) {
 			case UD_RX:
@@ -355,8 +357,9 @@ static void worker_drain(struct worker *w)
 		io_uring_cq_advance(&w->ring, seen);
 	}
 	if (w->rx_armed || w->wake_armed)
-		log_warn("worker %u: requests still pending at exit; the TAP may outlive usnetd briefly",
-			 w->id);
+		log_warn(
+			"worker %u: requests still pending at exit; the TAP may outlive usnetd briefly",
+			w->id);
 }
 
 static void worker_loop(struct worker *w)
@@ -495,7 +498,8 @@ static int worker_init(struct worker *w)
 
 	/* Addresses and routes enter the stack on its own thread. */
 	for (unsigned int i = 0; i < cfg->naddrs; i++) {
-		rc = stack_addr_add(&w->st, cfg->addrs[i].addr, cfg->addrs[i].plen, worker_now_ns());
+		rc = stack_addr_add(&w->st, cfg->addrs[i].addr, cfg->addrs[i].plen,
+				    worker_now_ns());
 		if (rc) {
 			char a[16];
 
@@ -631,7 +635,8 @@ int worker_submit(struct worker *w, struct worker_cmd *c)
 	/* The command is in the ring: even if the doorbell fails, the worker
 	 * finds it on its next round, so it counts as submitted. */
 	if (eventfd_write(w->wake_fd, 1) < 0)
-		log_ratelimited(LOG_LVL_ERR, "worker %u: eventfd_write: %s", w->id, strerror(errno));
+		log_ratelimited(LOG_LVL_ERR, "worker %u: eventfd_write: %s", w->id,
+				strerror(errno));
 	return 0;
 }
 

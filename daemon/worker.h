@@ -21,14 +21,14 @@
 #include "uring.h"
 
 /* Per-worker counters, /proc/net/softnet_stat style plus the link's own. */
-#define WORKER_STATS(X)                                                                          \
-	X(rounds)                                                                                \
-	X(time_squeeze)                                                                          \
-	X(busy_polls)                                                                            \
-	X(sleeps)                                                                                \
-	X(wakeups)                                                                               \
-	X(rx_nobufs)                                                                             \
-	X(rx_rearms)                                                                             \
+#define WORKER_STATS(X) \
+	X(rounds)       \
+	X(time_squeeze) \
+	X(busy_polls)   \
+	X(sleeps)       \
+	X(wakeups)      \
+	X(rx_nobufs)    \
+	X(rx_rearms)    \
 	X(commands)
 
 struct worker_stats {
@@ -67,9 +67,9 @@ enum worker_cmd_type {
 
 struct worker_cmd {
 	enum worker_cmd_type type;
-	int status;			/* set by the worker: 0 or -errno */
-	void *arg;			/* WCMD_SNAPSHOT: struct worker_snapshot */
-	void *owner;			/* control-thread bookkeeping */
+	int status; /* set by the worker: 0 or -errno */
+	void *arg; /* WCMD_SNAPSHOT: struct worker_snapshot */
+	void *owner; /* control-thread bookkeeping */
 };
 
 struct tx_slot {
@@ -89,28 +89,28 @@ struct worker {
 	struct io_uring ring;
 	struct uring_caps caps;
 	struct uring_bufring br;
-	uint32_t rx_posted;		/* buffers in the kernel's hands */
+	uint32_t rx_posted; /* buffers in the kernel's hands */
 	uint32_t rx_target;
-	uint32_t rx_armed;		/* reads in flight (1 in multishot mode) */
-	uint32_t rx_depth;		/* reads wanted in flight */
+	uint32_t rx_armed; /* reads in flight (1 in multishot mode) */
+	uint32_t rx_depth; /* reads wanted in flight */
 	char rx_mode[48];
 
 	struct tx_slot *tx;
 	uint32_t *tx_free;
 	uint32_t ntx, ntx_free;
 
-	int wake_fd;			/* control -> worker */
+	int wake_fd; /* control -> worker */
 	uint64_t wake_buf;
 	bool wake_armed;
-	int done_fd;			/* worker -> control */
+	int done_fd; /* worker -> control */
 	struct spsc_ring cmdq;
 	struct spsc_ring doneq;
-	unsigned int cmds_inflight;	/* control thread only: submitted, not yet popped */
+	unsigned int cmds_inflight; /* control thread only: submitted, not yet popped */
 	_Atomic bool stop;
 
 	struct worker_stats stats;
 	struct link_stats lstats;
-	bool link_down;			/* last write failed with EIO */
+	bool link_down; /* last write failed with EIO */
 
 	sem_t started;
 	int start_rc;

@@ -13,22 +13,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_MAGIC 0x544e5355u		/* "USNT" */
+#define IPC_MAGIC 0x544e5355u /* "USNT" */
 #define IPC_VERSION 1u
-#define IPC_MSG_MAX 65536u		/* largest message either side sends */
+#define IPC_MSG_MAX 65536u /* largest message either side sends */
 #define IPC_DEFAULT_CONTROL "/run/usnet/usnetd.sock"
 
 /* ipc_hdr.flags */
-#define IPC_F_REPLY 0x1u	/* sent by the daemon */
-#define IPC_F_MORE 0x2u		/* more reply messages follow for this seq */
+#define IPC_F_REPLY 0x1u /* sent by the daemon */
+#define IPC_F_MORE 0x2u /* more reply messages follow for this seq */
 
 struct ipc_hdr {
 	uint32_t magic;
 	uint16_t version;
-	uint16_t type;		/* enum admin_msg_type, later ctl types */
-	uint32_t seq;		/* chosen by the client, echoed in replies */
-	uint32_t len;		/* whole message, header included */
-	int32_t status;		/* replies: 0 or -errno */
+	uint16_t type; /* enum admin_msg_type, later ctl types */
+	uint32_t seq; /* chosen by the client, echoed in replies */
+	uint32_t len; /* whole message, header included */
+	int32_t status; /* replies: 0 or -errno */
 	uint16_t flags;
 	uint16_t reserved;
 };

@@ -18,7 +18,7 @@
 #include "abi.h"
 
 enum admin_msg_type {
-	ADMIN_STATUS = 1,	/* daemon, link, addresses, routes, neighbours, counters */
+	ADMIN_STATUS = 1, /* daemon, link, addresses, routes, neighbours, counters */
 	ADMIN__MAX
 };
 
@@ -43,30 +43,30 @@ struct admin_rec_daemon {
 	uint64_t uptime_ns;
 	uint32_t pid;
 	uint32_t workers;
-	char rx_mode[48];	/* how frames are read, as the daemon chose at start */
+	char rx_mode[48]; /* how frames are read, as the daemon chose at start */
 };
 
 struct admin_rec_link {
 	char name[16];
-	char kind[8];		/* "tap" */
-	char netns[64];		/* namespace holding the kernel side, "" = ours */
+	char kind[8]; /* "tap" */
+	char netns[64]; /* namespace holding the kernel side, "" = ours */
 	uint8_t mac[6];
 	uint16_t pad;
 	uint32_t mtu;
 	uint32_t ifindex;
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
-	uint64_t rx_dropped;	/* no buffer, or bad virtio-net header */
+	uint64_t rx_dropped; /* no buffer, or bad virtio-net header */
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t tx_errors;
 };
 
 struct admin_rec_addr {
-	uint8_t family;		/* AF_INET */
+	uint8_t family; /* AF_INET */
 	uint8_t plen;
 	uint8_t pad[2];
-	uint8_t addr[16];	/* network order */
+	uint8_t addr[16]; /* network order */
 	uint8_t bcast[16];
 	uint8_t pad2[4];
 };
@@ -74,29 +74,29 @@ struct admin_rec_addr {
 struct admin_rec_route {
 	uint8_t family;
 	uint8_t plen;
-	uint8_t proto;		/* 2 kernel (connected), 4 static */
+	uint8_t proto; /* 2 kernel (connected), 4 static */
 	uint8_t pad;
 	uint32_t metric;
 	uint8_t dst[16];
-	uint8_t gw[16];		/* all zero: on-link */
+	uint8_t gw[16]; /* all zero: on-link */
 	uint8_t src[16];
 };
 
 struct admin_rec_neigh {
 	uint8_t family;
-	uint8_t state;		/* NUD_* numbering of proto/neigh.h */
+	uint8_t state; /* NUD_* numbering of proto/neigh.h */
 	uint8_t mac[6];
 	uint8_t addr[16];
 	uint32_t probes;
 	uint32_t queued;
-	uint64_t confirmed_ago_ms;	/* UINT64_MAX: never confirmed */
+	uint64_t confirmed_ago_ms; /* UINT64_MAX: never confirmed */
 	uint64_t used_ago_ms;
 	char state_name[16];
 };
 
 struct admin_rec_counter {
-	char group[16];		/* "Ip", "Icmp", "Arp", "Drop", "Link", "Worker" */
-	char name[48];		/* nstat name, or the drop reason */
+	char group[16]; /* "Ip", "Icmp", "Arp", "Drop", "Link", "Worker" */
+	char name[48]; /* nstat name, or the drop reason */
 	uint64_t value;
 };
 
@@ -127,7 +127,8 @@ struct admin_buf {
  * admin_msg_init() - start a message of @type in @b with header fields set
  * Return: 0, -ENOSPC if @b cannot hold a header.
  */
-int admin_msg_init(struct admin_buf *b, uint16_t type, uint32_t seq, uint16_t flags, int32_t status);
+int admin_msg_init(struct admin_buf *b, uint16_t type, uint32_t seq, uint16_t flags,
+		   int32_t status);
 
 /**
  * admin_msg_add() - append a record of @type with @len body bytes

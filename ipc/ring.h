@@ -21,10 +21,10 @@
 #define RING_CACHELINE 64
 
 struct spsc_ring {
-	_Alignas(RING_CACHELINE) _Atomic uint32_t head;	/* consumer */
-	uint32_t tail_cache;				/* consumer's last view of tail */
-	_Alignas(RING_CACHELINE) _Atomic uint32_t tail;	/* producer */
-	uint32_t head_cache;				/* producer's last view of head */
+	_Alignas(RING_CACHELINE) _Atomic uint32_t head; /* consumer */
+	uint32_t tail_cache; /* consumer's last view of tail */
+	_Alignas(RING_CACHELINE) _Atomic uint32_t tail; /* producer */
+	uint32_t head_cache; /* producer's last view of head */
 	_Alignas(RING_CACHELINE) uint32_t mask;
 	void **slots;
 };

@@ -131,11 +131,12 @@ void arp_input(struct stack *st, struct pkt *pkt)
 		/* Linux: the first answer wins for locktime, so that two
 		 * proxies answering the same request do not flap the entry;
 		 * gratuitous ARP always overrides. */
-		bool override = garp || st->now >= n->updated +
-						      (uint64_t)st->cfg.tun.neigh_locktime_ms * NS_PER_MS;
-		enum neigh_state state = (op == ARPOP_REPLY && pkt->l2_type == ETH_PKT_HOST)
-						 ? NUD_REACHABLE
-						 : NUD_STALE;
+		bool override =
+			garp ||
+			st->now >= n->updated + (uint64_t)st->cfg.tun.neigh_locktime_ms * NS_PER_MS;
+		enum neigh_state state = (op == ARPOP_REPLY && pkt->l2_type == ETH_PKT_HOST) ?
+						 NUD_REACHABLE :
+						 NUD_STALE;
 
 		neigh_update(st, sip, sha, state, override ? NEIGH_F_OVERRIDE : 0);
 	}

@@ -10,14 +10,14 @@
 #include <stdint.h>
 
 struct stack_tunables {
-	uint32_t ip_default_ttl;		/* net.ipv4.ip_default_ttl */
-	uint32_t drop_unicast_in_l2_multicast;	/* net.ipv4.conf.*.drop_unicast_in_l2_multicast */
-	uint32_t icmp_echo_ignore_all;		/* net.ipv4.icmp_echo_ignore_all */
-	uint32_t icmp_echo_ignore_broadcasts;	/* net.ipv4.icmp_echo_ignore_broadcasts */
-	uint32_t icmp_ratelimit_ms;		/* net.ipv4.icmp_ratelimit (ms) */
-	uint32_t icmp_ratemask;			/* net.ipv4.icmp_ratemask */
-	uint32_t icmp_msgs_per_sec;		/* net.ipv4.icmp_msgs_per_sec */
-	uint32_t icmp_msgs_burst;		/* net.ipv4.icmp_msgs_burst */
+	uint32_t ip_default_ttl; /* net.ipv4.ip_default_ttl */
+	uint32_t drop_unicast_in_l2_multicast; /* net.ipv4.conf.*.drop_unicast_in_l2_multicast */
+	uint32_t icmp_echo_ignore_all; /* net.ipv4.icmp_echo_ignore_all */
+	uint32_t icmp_echo_ignore_broadcasts; /* net.ipv4.icmp_echo_ignore_broadcasts */
+	uint32_t icmp_ratelimit_ms; /* net.ipv4.icmp_ratelimit (ms) */
+	uint32_t icmp_ratemask; /* net.ipv4.icmp_ratemask */
+	uint32_t icmp_msgs_per_sec; /* net.ipv4.icmp_msgs_per_sec */
+	uint32_t icmp_msgs_burst; /* net.ipv4.icmp_msgs_burst */
 	/* net.ipv4.neigh.default.* */
 	uint32_t neigh_base_reachable_time_ms;
 	uint32_t neigh_retrans_time_ms;
@@ -31,8 +31,8 @@ struct stack_tunables {
 
 struct stack_cfg {
 	uint8_t mac[6];
-	uint32_t mtu;			/* link MTU: largest IP datagram */
-	uint32_t neigh_max;		/* net.ipv4.neigh.default.gc_thresh3 */
+	uint32_t mtu; /* link MTU: largest IP datagram */
+	uint32_t neigh_max; /* net.ipv4.neigh.default.gc_thresh3 */
 	uint32_t route_max;
 	struct stack_tunables tun;
 };

@@ -14,43 +14,45 @@
 struct stack;
 struct pkt;
 
-#define DROP_REASONS(X)                                                                          \
-	X(NOT_SPECIFIED, "reason not specified")                                                \
-	X(NOMEM, "packet pool exhausted")                                                        \
-	X(PKT_TOO_SMALL, "frame shorter than its link or ARP header")                            \
-	X(PKT_TOO_BIG, "datagram larger than the link MTU and may not be fragmented")            \
-	X(OTHERHOST, "Ethernet destination is neither ours nor broadcast")                       \
-	X(UNHANDLED_PROTO, "ethertype not handled")                                              \
-	X(VNET_HDR_INVALID, "virtio-net header invalid or asks for an offload not negotiated")   \
-	X(ARP_INVALID, "ARP header is not Ethernet/IPv4 or has an unknown opcode")               \
-	X(ARP_INVALID_SENDER, "ARP sender address is multicast, broadcast or ours")              \
-	X(ARP_NOT_FOR_US, "ARP for a target that is not local (a known sender is still refreshed)") \
-	X(IP_INHDR, "IPv4 header length or options invalid (kernel: IP_INHDR)")                  \
-	X(IP_VERSION, "IP version field is not 4 (kernel: IP_INHDR)")                            \
-	X(IP_CSUM, "IPv4 header checksum error")                                                 \
-	X(IP_TRUNCATED, "IPv4 total length past the end of the frame (kernel: PKT_TOO_SMALL)")   \
-	X(IP_TTL_ZERO, "IPv4 datagram arrived with TTL 0")                                       \
-	X(IP_INVALID_SOURCE, "IPv4 source is multicast, broadcast, loopback or zero")            \
-	X(IP_INADDRERRORS, "IPv4 destination is not a local address")                            \
-	X(UNICAST_IN_L2_MULTICAST, "IPv4 unicast datagram in a broadcast or multicast frame")    \
-	X(IP_FRAG_UNSUPPORTED, "IPv4 fragment (reassembly not implemented yet)")                 \
-	X(IP_NOPROTO, "IPv4 protocol not handled")                                               \
-	X(IP_OUTNOROUTES, "no route to the destination")                                         \
-	X(ICMP_CSUM, "ICMP checksum error")                                                      \
-	X(ICMP_INVALID, "ICMP message shorter than its header or of an unknown type")            \
-	X(ICMP_BROADCAST, "ICMP echo to a broadcast address ignored (icmp_echo_ignore_broadcasts)")\
-	X(ICMP_ECHO_IGNORED, "ICMP echo ignored (icmp_echo_ignore_all)")                         \
-	X(NO_SOCKET, "no socket for the datagram")                                               \
-	X(NEIGH_FAILED, "neighbour resolution failed")                                           \
-	X(NEIGH_QUEUEFULL, "neighbour pending queue full")                                       \
-	X(NEIGH_TABLEFULL, "neighbour table full")                                               \
+#define DROP_REASONS(X)                                                                        \
+	X(NOT_SPECIFIED, "reason not specified")                                               \
+	X(NOMEM, "packet pool exhausted")                                                      \
+	X(PKT_TOO_SMALL, "frame shorter than its link or ARP header")                          \
+	X(PKT_TOO_BIG, "datagram larger than the link MTU and may not be fragmented")          \
+	X(OTHERHOST, "Ethernet destination is neither ours nor broadcast")                     \
+	X(UNHANDLED_PROTO, "ethertype not handled")                                            \
+	X(VNET_HDR_INVALID, "virtio-net header invalid or asks for an offload not negotiated") \
+	X(ARP_INVALID, "ARP header is not Ethernet/IPv4 or has an unknown opcode")             \
+	X(ARP_INVALID_SENDER, "ARP sender address is multicast, broadcast or ours")            \
+	X(ARP_NOT_FOR_US,                                                                      \
+	  "ARP for a target that is not local (a known sender is still refreshed)")            \
+	X(IP_INHDR, "IPv4 header length or options invalid (kernel: IP_INHDR)")                \
+	X(IP_VERSION, "IP version field is not 4 (kernel: IP_INHDR)")                          \
+	X(IP_CSUM, "IPv4 header checksum error")                                               \
+	X(IP_TRUNCATED, "IPv4 total length past the end of the frame (kernel: PKT_TOO_SMALL)") \
+	X(IP_TTL_ZERO, "IPv4 datagram arrived with TTL 0")                                     \
+	X(IP_INVALID_SOURCE, "IPv4 source is multicast, broadcast, loopback or zero")          \
+	X(IP_INADDRERRORS, "IPv4 destination is not a local address")                          \
+	X(UNICAST_IN_L2_MULTICAST, "IPv4 unicast datagram in a broadcast or multicast frame")  \
+	X(IP_FRAG_UNSUPPORTED, "IPv4 fragment (reassembly not implemented yet)")               \
+	X(IP_NOPROTO, "IPv4 protocol not handled")                                             \
+	X(IP_OUTNOROUTES, "no route to the destination")                                       \
+	X(ICMP_CSUM, "ICMP checksum error")                                                    \
+	X(ICMP_INVALID, "ICMP message shorter than its header or of an unknown type")          \
+	X(ICMP_BROADCAST,                                                                      \
+	  "ICMP echo to a broadcast address ignored (icmp_echo_ignore_broadcasts)")            \
+	X(ICMP_ECHO_IGNORED, "ICMP echo ignored (icmp_echo_ignore_all)")                       \
+	X(NO_SOCKET, "no socket for the datagram")                                             \
+	X(NEIGH_FAILED, "neighbour resolution failed")                                         \
+	X(NEIGH_QUEUEFULL, "neighbour pending queue full")                                     \
+	X(NEIGH_TABLEFULL, "neighbour table full")                                             \
 	X(LINK_TX_ERROR, "link refused the frame on transmit")
 
 enum drop_reason {
 #define DROP_ENUM(name, desc) DROP_##name,
 	DROP_REASONS(DROP_ENUM)
 #undef DROP_ENUM
-	DROP__MAX
+		DROP__MAX
 };
 
 /** drop_reason_name() - "IP_CSUM" for DROP_IP_CSUM; NULL if out of range */

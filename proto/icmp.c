@@ -18,8 +18,8 @@
 
 #define NS_PER_MS 1000000ull
 #define NS_PER_SEC 1000000000ull
-#define ICMP_XRLIM_BURST_FACTOR 6	/* Linux XRLIM_BURST_FACTOR */
-#define ICMP_ERR_MAX_LEN 576		/* RFC 1812 §4.3.2.3: errors fit in 576 bytes */
+#define ICMP_XRLIM_BURST_FACTOR 6 /* Linux XRLIM_BURST_FACTOR */
+#define ICMP_ERR_MAX_LEN 576 /* RFC 1812 §4.3.2.3: errors fit in 576 bytes */
 
 void icmp_init(struct stack *st)
 {
@@ -276,7 +276,7 @@ void icmp_input(struct stack *st, struct pkt *pkt)
 		return;
 	case ICMP_ECHOREPLY:
 		ICMP_INC(st, IN_ECHO_REPS);
-		pkt_drop(st, pkt, DROP_NO_SOCKET);	/* ping sockets arrive later */
+		pkt_drop(st, pkt, DROP_NO_SOCKET); /* ping sockets arrive later */
 		return;
 	case ICMP_DEST_UNREACH:
 		ICMP_INC(st, IN_DEST_UNREACHS);

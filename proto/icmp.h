@@ -12,11 +12,11 @@
 struct stack;
 struct pkt;
 
-#define ICMP_PEERS 256		/* per-host limiter slots (Linux: inet_peer) */
+#define ICMP_PEERS 256 /* per-host limiter slots (Linux: inet_peer) */
 
 struct icmp_peer {
-	uint32_t addr;		/* network order, 0 = free */
-	uint64_t tokens_ns;	/* accumulated allowance */
+	uint32_t addr; /* network order, 0 = free */
+	uint64_t tokens_ns; /* accumulated allowance */
 	uint64_t last_ns;
 };
 

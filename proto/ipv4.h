@@ -14,18 +14,30 @@ struct stack;
 struct pkt;
 
 /* Address classes, on network-order addresses. */
-static inline bool ipv4_is_multicast(uint32_t a) { return (ntohl(a) & 0xf0000000u) == 0xe0000000u; }
-static inline bool ipv4_is_lbcast(uint32_t a) { return a == 0xffffffffu; }
-static inline bool ipv4_is_loopback(uint32_t a) { return (ntohl(a) & 0xff000000u) == 0x7f000000u; }
-static inline bool ipv4_is_zeronet(uint32_t a) { return (ntohl(a) & 0xff000000u) == 0; }
+static inline bool ipv4_is_multicast(uint32_t a)
+{
+	return (ntohl(a) & 0xf0000000u) == 0xe0000000u;
+}
+static inline bool ipv4_is_lbcast(uint32_t a)
+{
+	return a == 0xffffffffu;
+}
+static inline bool ipv4_is_loopback(uint32_t a)
+{
+	return (ntohl(a) & 0xff000000u) == 0x7f000000u;
+}
+static inline bool ipv4_is_zeronet(uint32_t a)
+{
+	return (ntohl(a) & 0xff000000u) == 0;
+}
 
 struct ipv4_tx {
-	uint32_t saddr;		/* 0 = chosen by the route */
+	uint32_t saddr; /* 0 = chosen by the route */
 	uint32_t daddr;
 	uint8_t protocol;
 	uint8_t tos;
-	uint8_t ttl;		/* 0 = ip_default_ttl */
-	uint8_t df;		/* set Don't Fragment */
+	uint8_t ttl; /* 0 = ip_default_ttl */
+	uint8_t df; /* set Don't Fragment */
 };
 
 /** ipv4_input() - validate and deliver one datagram (data at the IP header). Consumes @pkt. */

@@ -19,8 +19,8 @@
 #include "wire.h"
 
 #define NS_PER_MS 1000000ull
-#define NEIGH_REROLL_NS (300ull * 1000 * NS_PER_MS)	/* Linux: every 300 s */
-#define NEIGH_FORCED_GC_AGE_NS (5000ull * NS_PER_MS)	/* Linux neigh_forced_gc: 5 s */
+#define NEIGH_REROLL_NS (300ull * 1000 * NS_PER_MS) /* Linux: every 300 s */
+#define NEIGH_FORCED_GC_AGE_NS (5000ull * NS_PER_MS) /* Linux neigh_forced_gc: 5 s */
 
 static uint64_t ms_to_ns(uint32_t ms)
 {
@@ -138,8 +138,7 @@ static bool neigh_forced_gc(struct stack *st)
 	for (uint32_t i = 0; i < t->size; i++) {
 		struct neigh *n = &t->entries[i];
 
-		if (n->state == NUD_NONE || n->state == NUD_PERMANENT ||
-		    n->state == NUD_INCOMPLETE)
+		if (n->state == NUD_NONE || n->state == NUD_PERMANENT || n->state == NUD_INCOMPLETE)
 			continue;
 		if (n->state != NUD_FAILED && st->now - n->updated < NEIGH_FORCED_GC_AGE_NS)
 			continue;
@@ -290,7 +289,7 @@ void neigh_update(struct stack *st, uint32_t addr, const uint8_t mac[6], enum ne
 		return;
 	}
 	if (!changed && state == NUD_STALE && neigh_valid(old))
-		return;	/* same address, nothing learnt: keep the stronger state */
+		return; /* same address, nothing learnt: keep the stronger state */
 
 	if (changed || !neigh_valid(old))
 		n->updated = st->now;
@@ -390,8 +389,8 @@ static void neigh_periodic_gc(struct stack *st)
 		if (n->state == NUD_FAILED || n->state == NUD_NONE || st->now - n->used >= stale)
 			neigh_destroy(st, n, DROP_NEIGH_FAILED);
 	}
-	t->next_gc = t->count ? st->now + ms_to_ns(st->cfg.tun.neigh_base_reachable_time_ms / 2)
-			      : UINT64_MAX;
+	t->next_gc = t->count ? st->now + ms_to_ns(st->cfg.tun.neigh_base_reachable_time_ms / 2) :
+				UINT64_MAX;
 }
 
 void neigh_timers(struct stack *st)
@@ -447,10 +446,10 @@ unsigned int neigh_dump(const struct stack *st, struct neigh_info *out, unsigned
 const char *neigh_state_name(unsigned int state)
 {
 	static const char *const names[] = {
-		[NUD_NONE] = "NONE",	     [NUD_INCOMPLETE] = "INCOMPLETE",
+		[NUD_NONE] = "NONE",	       [NUD_INCOMPLETE] = "INCOMPLETE",
 		[NUD_REACHABLE] = "REACHABLE", [NUD_STALE] = "STALE",
-		[NUD_DELAY] = "DELAY",	     [NUD_PROBE] = "PROBE",
-		[NUD_FAILED] = "FAILED",     [NUD_PERMANENT] = "PERMANENT",
+		[NUD_DELAY] = "DELAY",	       [NUD_PROBE] = "PROBE",
+		[NUD_FAILED] = "FAILED",       [NUD_PERMANENT] = "PERMANENT",
 	};
 
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "UNKNOWN";

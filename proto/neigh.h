@@ -36,30 +36,30 @@ enum neigh_state {
 };
 
 struct neigh {
-	uint32_t addr;			/* network order; 0 = free slot */
-	uint32_t hnext;			/* hash chain / free list, index + 1 */
+	uint32_t addr; /* network order; 0 = free slot */
+	uint32_t hnext; /* hash chain / free list, index + 1 */
 	uint8_t mac[6];
-	uint8_t state;			/* enum neigh_state */
-	uint8_t probes;			/* solicitations sent in this state */
-	uint64_t confirmed;		/* last reachability confirmation, ns */
-	uint64_t updated;		/* last link-layer address change, ns */
-	uint64_t used;			/* last packet sent through it, ns */
-	uint64_t timer;			/* absolute deadline, 0 = none */
-	struct pkt_queue pending;	/* INCOMPLETE: packets waiting */
+	uint8_t state; /* enum neigh_state */
+	uint8_t probes; /* solicitations sent in this state */
+	uint64_t confirmed; /* last reachability confirmation, ns */
+	uint64_t updated; /* last link-layer address change, ns */
+	uint64_t used; /* last packet sent through it, ns */
+	uint64_t timer; /* absolute deadline, 0 = none */
+	struct pkt_queue pending; /* INCOMPLETE: packets waiting */
 };
 
 struct neigh_table {
 	struct neigh *entries;
-	uint32_t *buckets;		/* index + 1 of first entry, 0 = empty */
-	uint32_t size;			/* capacity */
-	uint32_t nbuckets;		/* power of two */
+	uint32_t *buckets; /* index + 1 of first entry, 0 = empty */
+	uint32_t size; /* capacity */
+	uint32_t nbuckets; /* power of two */
 	uint32_t count;
-	uint32_t free;			/* free list head, index + 1 */
+	uint32_t free; /* free list head, index + 1 */
 	uint64_t hash_key;
-	uint64_t reachable_time_ns;	/* randomised from base_reachable_time */
-	uint64_t next_reroll;		/* when reachable_time is drawn again */
+	uint64_t reachable_time_ns; /* randomised from base_reachable_time */
+	uint64_t next_reroll; /* when reachable_time is drawn again */
 	uint64_t next_gc;
-	uint64_t next_timer;		/* cached minimum of entry timers and gc */
+	uint64_t next_timer; /* cached minimum of entry timers and gc */
 };
 
 /** Snapshot of one entry for the admin interface and tests. */
@@ -92,8 +92,8 @@ struct neigh *neigh_lookup(struct stack *st, uint32_t addr);
 int neigh_output(struct stack *st, struct pkt *pkt, uint32_t nexthop);
 
 /* neigh_update() flags, after Linux's NEIGH_UPDATE_F_* */
-#define NEIGH_F_OVERRIDE 1u	/* a different address may replace the known one */
-#define NEIGH_F_CREATE 2u	/* create the entry if missing */
+#define NEIGH_F_OVERRIDE 1u /* a different address may replace the known one */
+#define NEIGH_F_CREATE 2u /* create the entry if missing */
 
 /**
  * neigh_update() - new information about @addr: link-layer address @mac,

@@ -32,33 +32,33 @@ struct pkt_pool;
 #define PKT_HEADROOM 162u
 
 enum pkt_csum {
-	PKT_CSUM_NONE = 0,	/* checksums are in the bytes; verify them */
-	PKT_CSUM_UNNECESSARY,	/* the link verified the L4 checksum */
-	PKT_CSUM_PARTIAL,	/* L4 checksum still to fill: csum_start/csum_off */
+	PKT_CSUM_NONE = 0, /* checksums are in the bytes; verify them */
+	PKT_CSUM_UNNECESSARY, /* the link verified the L4 checksum */
+	PKT_CSUM_PARTIAL, /* L4 checksum still to fill: csum_start/csum_off */
 };
 
 struct pkt {
-	struct pkt *next;	/* queue linkage, owned by the current holder */
+	struct pkt *next; /* queue linkage, owned by the current holder */
 	struct pkt_pool *pool;
 	uint8_t *head;
 	uint8_t *data;
 	uint8_t *tail;
 	uint8_t *end;
-	uint32_t data_id;	/* index of the data buffer in the pool */
-	uint16_t refcnt;	/* references to this metadata */
-	uint16_t protocol;	/* ethertype, host order, set by eth input */
-	uint16_t l2_off;	/* offsets from head; 0xffff = unset */
+	uint32_t data_id; /* index of the data buffer in the pool */
+	uint16_t refcnt; /* references to this metadata */
+	uint16_t protocol; /* ethertype, host order, set by eth input */
+	uint16_t l2_off; /* offsets from head; 0xffff = unset */
 	uint16_t l3_off;
 	uint16_t l4_off;
-	uint8_t csum;		/* enum pkt_csum */
-	uint8_t l2_type;	/* enum eth_pkt_type for received frames */
-	uint16_t csum_start;	/* offset from head where summing starts */
-	uint16_t csum_off;	/* offset of the checksum field from csum_start */
+	uint8_t csum; /* enum pkt_csum */
+	uint8_t l2_type; /* enum eth_pkt_type for received frames */
+	uint16_t csum_start; /* offset from head where summing starts */
+	uint16_t csum_off; /* offset of the checksum field from csum_start */
 	uint16_t gso_size;
 	uint8_t gso_type;
 	uint8_t pad;
-	uint32_t hash;		/* flow hash, 0 = not computed */
-	uint64_t tstamp;	/* receive time, ns */
+	uint32_t hash; /* flow hash, 0 = not computed */
+	uint64_t tstamp; /* receive time, ns */
 };
 
 /** pkt_len() - bytes between data and tail */
@@ -138,12 +138,30 @@ static inline bool pkt_may_pull(const struct pkt *p, uint32_t len)
 	return pkt_len(p) >= len;
 }
 
-static inline void pkt_set_l2(struct pkt *p) { p->l2_off = (uint16_t)(p->data - p->head); }
-static inline void pkt_set_l3(struct pkt *p) { p->l3_off = (uint16_t)(p->data - p->head); }
-static inline void pkt_set_l4(struct pkt *p) { p->l4_off = (uint16_t)(p->data - p->head); }
-static inline uint8_t *pkt_l2(const struct pkt *p) { return p->head + p->l2_off; }
-static inline uint8_t *pkt_l3(const struct pkt *p) { return p->head + p->l3_off; }
-static inline uint8_t *pkt_l4(const struct pkt *p) { return p->head + p->l4_off; }
+static inline void pkt_set_l2(struct pkt *p)
+{
+	p->l2_off = (uint16_t)(p->data - p->head);
+}
+static inline void pkt_set_l3(struct pkt *p)
+{
+	p->l3_off = (uint16_t)(p->data - p->head);
+}
+static inline void pkt_set_l4(struct pkt *p)
+{
+	p->l4_off = (uint16_t)(p->data - p->head);
+}
+static inline uint8_t *pkt_l2(const struct pkt *p)
+{
+	return p->head + p->l2_off;
+}
+static inline uint8_t *pkt_l3(const struct pkt *p)
+{
+	return p->head + p->l3_off;
+}
+static inline uint8_t *pkt_l4(const struct pkt *p)
+{
+	return p->head + p->l4_off;
+}
 
 /**
  * pkt_get() - take another reference to @p (metadata and data shared)

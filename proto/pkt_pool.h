@@ -21,18 +21,18 @@
 
 struct pkt_pool {
 	struct pkt *metas;
-	struct pkt *free_metas;		/* linked through next */
+	struct pkt *free_metas; /* linked through next */
 	uint32_t nmeta;
 	uint32_t nfree_meta;
 
-	uint8_t *data;			/* ndata * data_size bytes */
-	uint32_t *free_data;		/* stack of free data ids */
-	uint16_t *data_ref;		/* per data buffer: metadata users */
+	uint8_t *data; /* ndata * data_size bytes */
+	uint32_t *free_data; /* stack of free data ids */
+	uint16_t *data_ref; /* per data buffer: metadata users */
 	uint32_t ndata;
 	uint32_t nfree_data;
 	uint32_t data_size;
 
-	uint32_t fail_after;		/* test hook: allocations left before failing */
+	uint32_t fail_after; /* test hook: allocations left before failing */
 	uint64_t alloc_fails;
 	uint64_t allocs;
 };

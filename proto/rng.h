@@ -14,7 +14,7 @@
 
 struct rng {
 	uint64_t s[4];
-	uint64_t key[2];	/* SipHash key */
+	uint64_t key[2]; /* SipHash key */
 };
 
 /** rng_init() - derive generator state and hash key from a 16-byte seed */

@@ -91,7 +91,8 @@ int route_del(struct stack *st, uint32_t dst, unsigned int plen, uint32_t metric
 	for (uint32_t i = 0; i < f->count; i++) {
 		struct fib_entry *e = &f->entries[i];
 
-		if (e->dst == dst && e->plen == plen && (metric == UINT32_MAX || e->metric == metric)) {
+		if (e->dst == dst && e->plen == plen &&
+		    (metric == UINT32_MAX || e->metric == metric)) {
 			memmove(e, e + 1, (f->count - i - 1) * sizeof(*e));
 			f->count--;
 			return 0;

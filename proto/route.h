@@ -13,37 +13,37 @@
 struct stack;
 
 enum route_type {
-	RTN_UNICAST = 1,	/* via a gateway or on-link */
-	RTN_LOCAL,		/* one of our addresses */
-	RTN_BROADCAST,		/* limited or directed broadcast */
+	RTN_UNICAST = 1, /* via a gateway or on-link */
+	RTN_LOCAL, /* one of our addresses */
+	RTN_BROADCAST, /* limited or directed broadcast */
 };
 
 enum route_proto {
-	RTPROT_KERNEL = 2,	/* connected route made from an address */
-	RTPROT_STATIC = 4,	/* configured */
+	RTPROT_KERNEL = 2, /* connected route made from an address */
+	RTPROT_STATIC = 4, /* configured */
 };
 
 struct fib_entry {
-	uint32_t dst;		/* network order, already masked */
-	uint32_t mask;		/* network order */
-	uint32_t gw;		/* network order, 0 = on-link */
-	uint32_t src;		/* preferred source, 0 = choose */
+	uint32_t dst; /* network order, already masked */
+	uint32_t mask; /* network order */
+	uint32_t gw; /* network order, 0 = on-link */
+	uint32_t src; /* preferred source, 0 = choose */
 	uint32_t metric;
 	uint8_t plen;
-	uint8_t proto;		/* enum route_proto */
+	uint8_t proto; /* enum route_proto */
 };
 
 struct fib {
-	struct fib_entry *entries;	/* sorted: longest prefix, then lowest metric */
+	struct fib_entry *entries; /* sorted: longest prefix, then lowest metric */
 	uint32_t count;
 	uint32_t max;
 };
 
 struct route_res {
-	uint32_t nexthop;	/* gateway, or the destination itself */
-	uint32_t src;		/* source address to use */
+	uint32_t nexthop; /* gateway, or the destination itself */
+	uint32_t src; /* source address to use */
 	uint32_t mtu;
-	uint8_t type;		/* enum route_type */
+	uint8_t type; /* enum route_type */
 };
 
 /** route_init() - allocate room for @max routes. Return: 0, -EINVAL, -ENOMEM. */

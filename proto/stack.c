@@ -116,8 +116,8 @@ int stack_addr_add(struct stack *st, uint32_t addr, unsigned int plen, uint64_t 
 	int rc;
 
 	st->now = now_ns;
-	if (plen > 32 || ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) ||
-	    ipv4_is_lbcast(addr) || ipv4_is_loopback(addr))
+	if (plen > 32 || ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) || ipv4_is_lbcast(addr) ||
+	    ipv4_is_loopback(addr))
 		return -EINVAL;
 	if (stack_addr_is_local(st, addr))
 		return -EEXIST;

@@ -26,21 +26,21 @@
 #include "trace.h"
 
 #define STACK_MAX_ADDRS 16
-#define IPV4_IDENTS 256		/* IP ID counters, hashed by flow */
+#define IPV4_IDENTS 256 /* IP ID counters, hashed by flow */
 
 struct ifaddr {
-	uint32_t addr;		/* network order */
-	uint32_t mask;		/* network order */
-	uint32_t bcast;		/* directed broadcast, network order */
+	uint32_t addr; /* network order */
+	uint32_t mask; /* network order */
+	uint32_t bcast; /* directed broadcast, network order */
 	uint8_t plen;
 };
 
 struct stack {
 	struct stack_cfg cfg;
 	struct pkt_pool *pool;
-	uint64_t now;			/* ns, set by every entry point */
+	uint64_t now; /* ns, set by every entry point */
 	struct rng rng;
-	struct pkt_queue txq;		/* frames for the link, drained by the caller */
+	struct pkt_queue txq; /* frames for the link, drained by the caller */
 	struct mib mib;
 	struct ifaddr addrs[STACK_MAX_ADDRS];
 	unsigned int naddrs;

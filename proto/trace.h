@@ -18,10 +18,10 @@ enum trace_cat {
 typedef void (*trace_fn)(void *arg, unsigned int cat, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define TRACE(st, cat, ...)                                                    \
-	do {                                                                   \
-		if ((st)->trace && ((st)->trace_mask & (cat)))                 \
-			(st)->trace((st)->trace_arg, (cat), __VA_ARGS__);      \
+#define TRACE(st, cat, ...)                                               \
+	do {                                                              \
+		if ((st)->trace && ((st)->trace_mask & (cat)))            \
+			(st)->trace((st)->trace_arg, (cat), __VA_ARGS__); \
 	} while (0)
 
 #endif

@@ -15,7 +15,7 @@
 
 #define ETH_ALEN 6
 #define ETH_HLEN 14
-#define ETH_ZLEN 60		/* minimum frame without FCS */
+#define ETH_ZLEN 60 /* minimum frame without FCS */
 #define ETH_P_IP 0x0800
 #define ETH_P_ARP 0x0806
 #define ETH_P_8021Q 0x8100
@@ -65,8 +65,14 @@ struct ipv4_hdr {
 	uint32_t daddr;
 } WIRE_PACKED;
 
-static inline unsigned int ipv4_hdr_version(const struct ipv4_hdr *ip) { return ip->ver_ihl >> 4; }
-static inline unsigned int ipv4_hdr_len(const struct ipv4_hdr *ip) { return (ip->ver_ihl & 15u) * 4u; }
+static inline unsigned int ipv4_hdr_version(const struct ipv4_hdr *ip)
+{
+	return ip->ver_ihl >> 4;
+}
+static inline unsigned int ipv4_hdr_len(const struct ipv4_hdr *ip)
+{
+	return (ip->ver_ihl & 15u) * 4u;
+}
 
 #define ICMP_ECHOREPLY 0
 #define ICMP_DEST_UNREACH 3
@@ -81,7 +87,7 @@ static inline unsigned int ipv4_hdr_len(const struct ipv4_hdr *ip) { return (ip-
 #define ICMP_INFO_REPLY 16
 #define ICMP_ADDRESS 17
 #define ICMP_ADDRESSREPLY 18
-#define ICMP_NR_TYPES 18	/* highest type Linux knows (NR_ICMP_TYPES) */
+#define ICMP_NR_TYPES 18 /* highest type Linux knows (NR_ICMP_TYPES) */
 
 #define ICMP_NET_UNREACH 0
 #define ICMP_HOST_UNREACH 1

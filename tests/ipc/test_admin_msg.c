@@ -110,7 +110,8 @@ Test(admin_msg, check_rejects_short_bad_magic_version_and_length)
 	h.version = IPC_VERSION;
 	h.len = (uint32_t)b.len + 8;
 	memcpy(b.buf, &h, sizeof(h));
-	cr_assert_eq(admin_msg_check(b.buf, b.len), -EBADMSG, "a length field that lies is rejected");
+	cr_assert_eq(admin_msg_check(b.buf, b.len), -EBADMSG,
+		     "a length field that lies is rejected");
 }
 
 static int next_on(size_t len)
@@ -132,19 +133,19 @@ Test(admin_msg, next_rejects_overrun_misaligned_and_short_records)
 
 	admin_msg_init(&b, ADMIN_STATUS, 1, 0, 0);
 
-	r.len = 4;	/* shorter than its own header */
+	r.len = 4; /* shorter than its own header */
 	memcpy(b.buf + at, &r, sizeof(r));
 	cr_assert_eq(next_on(at + 8), -EBADMSG);
 
-	r.len = 12;	/* not a multiple of 8 */
+	r.len = 12; /* not a multiple of 8 */
 	memcpy(b.buf + at, &r, sizeof(r));
 	cr_assert_eq(next_on(at + 16), -EBADMSG);
 
-	r.len = 64;	/* runs past the message */
+	r.len = 64; /* runs past the message */
 	memcpy(b.buf + at, &r, sizeof(r));
 	cr_assert_eq(next_on(at + 32), -EBADMSG);
 
-	r.len = 16;	/* a counter needs 72 body bytes, not 8 */
+	r.len = 16; /* a counter needs 72 body bytes, not 8 */
 	memcpy(b.buf + at, &r, sizeof(r));
 	cr_assert_eq(next_on(at + 16), -EBADMSG);
 
@@ -157,7 +158,9 @@ Test(admin_msg, random_bytes_never_crash_the_parser)
 
 	for (int round = 0; round < 20000; round++) {
 		size_t len = sizeof(struct ipc_hdr) + (size_t)(x % 512);
-		struct ipc_hdr h = { .magic = IPC_MAGIC, .version = IPC_VERSION, .len = (uint32_t)len };
+		struct ipc_hdr h = { .magic = IPC_MAGIC,
+				     .version = IPC_VERSION,
+				     .len = (uint32_t)len };
 
 		for (size_t i = 0; i < len; i++) {
 			x ^= x << 13;

@@ -95,7 +95,8 @@ Test(spsc_ring, two_threads_preserve_order_and_content)
 
 		if (!it)
 			continue;
-		cr_assert_eq(it->seq, expect, "item %u arrived out of order (got %u)", expect, it->seq);
+		cr_assert_eq(it->seq, expect, "item %u arrived out of order (got %u)", expect,
+			     it->seq);
 		cr_assert_eq(it->check, expect * 2654435761u, "item %u torn", expect);
 		expect++;
 	}

@@ -169,8 +169,7 @@ void h_fini(struct harness *h)
 
 /* --- building frames -------------------------------------------------------------- */
 
-static unsigned int h_eth(uint8_t *buf, const struct h_mac *dst, const struct h_mac *src,
-			  int type)
+static unsigned int h_eth(uint8_t *buf, const struct h_mac *dst, const struct h_mac *src, int type)
 {
 	memcpy(buf, dst->a, 6);
 	memcpy(buf + 6, src->a, 6);
@@ -470,9 +469,9 @@ void h_expect_drops_at(struct harness *h, enum drop_reason r, uint64_t n, const 
 		uint64_t moved = h->st.mib.drop[i] - h->drop_snap[i];
 		uint64_t want = i == (unsigned int)r ? n : 0;
 
-		cr_assert_eq(moved, want, "%s:%d: drop counter %s moved by %" PRIu64
-					  ", want %" PRIu64,
-			     file, line, drop_reason_name(i), moved, want);
+		cr_assert_eq(moved, want,
+			     "%s:%d: drop counter %s moved by %" PRIu64 ", want %" PRIu64, file,
+			     line, drop_reason_name(i), moved, want);
 	}
 	h_snapshot_drops(h);
 }
@@ -490,8 +489,8 @@ void h_arp_learn_at(struct harness *h, uint32_t ip, struct h_mac mac, const char
 
 void h_arp_resolve_at(struct harness *h, uint32_t ip, struct h_mac mac, const char *file, int line)
 {
-	struct h_arp want = ARP_OUT(.op = ARPOP_REQUEST, .eth_dst = H_BCAST_MAC,
-				    .tha = H_ZERO_MAC, .tpa = ip);
+	struct h_arp want =
+		ARP_OUT(.op = ARPOP_REQUEST, .eth_dst = H_BCAST_MAC, .tha = H_ZERO_MAC, .tpa = ip);
 
 	h_expect_arp_at(h, &want, NULL, file, line);
 	h_send_arp(h, ARP(.op = ARPOP_REPLY, .eth_dst = H_US_MAC, .eth_src = mac, .sha = mac,
@@ -530,7 +529,7 @@ int h_neigh_state(struct harness *h, uint32_t ip)
 
 unsigned int h_fail_each_alloc_at(void (*scenario)(struct harness *), const char *file, int line)
 {
-	static struct harness fh;	/* struct stack is large for a thread stack */
+	static struct harness fh; /* struct stack is large for a thread stack */
 	unsigned int n;
 
 	/* Count: a budget far above what the scenario needs, then look at

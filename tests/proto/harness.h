@@ -90,24 +90,44 @@ struct h_arp {
 	int eth_type;
 	int htype, ptype, hlen, plen, op;
 	struct h_mac sha, tha;
-	uint32_t spa, tpa;		/* network order */
-	int frame_len;			/* H_AUTO: 42; else cut (or expect) this length */
-	unsigned int pad_to;		/* input: pad the frame with 0xa5 up to this */
+	uint32_t spa, tpa; /* network order */
+	int frame_len; /* H_AUTO: 42; else cut (or expect) this length */
+	unsigned int pad_to; /* input: pad the frame with 0xa5 up to this */
 };
 
 /* A request from the peer for usnet's address, broadcast. */
-#define ARP(...)                                                                          \
-	((struct h_arp){ .eth_dst = H_BCAST_MAC, .eth_src = H_PEER_MAC, .eth_type = ETH_P_ARP, \
-			 .htype = ARPHRD_ETHER, .ptype = ETH_P_IP, .hlen = 6, .plen = 4,       \
-			 .op = ARPOP_REQUEST, .sha = H_PEER_MAC, .spa = H_PEER_IP,             \
-			 .tha = H_ZERO_MAC, .tpa = H_US_IP, .frame_len = H_AUTO, __VA_ARGS__ })
+#define ARP(...)                                 \
+	((struct h_arp){ .eth_dst = H_BCAST_MAC, \
+			 .eth_src = H_PEER_MAC,  \
+			 .eth_type = ETH_P_ARP,  \
+			 .htype = ARPHRD_ETHER,  \
+			 .ptype = ETH_P_IP,      \
+			 .hlen = 6,              \
+			 .plen = 4,              \
+			 .op = ARPOP_REQUEST,    \
+			 .sha = H_PEER_MAC,      \
+			 .spa = H_PEER_IP,       \
+			 .tha = H_ZERO_MAC,      \
+			 .tpa = H_US_IP,         \
+			 .frame_len = H_AUTO,    \
+			 __VA_ARGS__ })
 
 /* usnet's reply to the peer. */
-#define ARP_OUT(...)                                                                      \
-	((struct h_arp){ .eth_dst = H_PEER_MAC, .eth_src = H_US_MAC, .eth_type = ETH_P_ARP,   \
-			 .htype = ARPHRD_ETHER, .ptype = ETH_P_IP, .hlen = 6, .plen = 4,       \
-			 .op = ARPOP_REPLY, .sha = H_US_MAC, .spa = H_US_IP, .tha = H_PEER_MAC, \
-			 .tpa = H_PEER_IP, .frame_len = H_AUTO, __VA_ARGS__ })
+#define ARP_OUT(...)                            \
+	((struct h_arp){ .eth_dst = H_PEER_MAC, \
+			 .eth_src = H_US_MAC,   \
+			 .eth_type = ETH_P_ARP, \
+			 .htype = ARPHRD_ETHER, \
+			 .ptype = ETH_P_IP,     \
+			 .hlen = 6,             \
+			 .plen = 4,             \
+			 .op = ARPOP_REPLY,     \
+			 .sha = H_US_MAC,       \
+			 .spa = H_US_IP,        \
+			 .tha = H_PEER_MAC,     \
+			 .tpa = H_PEER_IP,      \
+			 .frame_len = H_AUTO,   \
+			 __VA_ARGS__ })
 
 /*
  * An Ethernet + IPv4 frame, optionally with an ICMP header (.icmp). The
@@ -118,53 +138,72 @@ struct h_ip {
 	struct h_mac eth_dst, eth_src;
 	int eth_type;
 	/* IPv4 */
-	int version;		/* 4 */
-	int ihl;		/* H_AUTO: 5 plus the options, in 32-bit words */
+	int version; /* 4 */
+	int ihl; /* H_AUTO: 5 plus the options, in 32-bit words */
 	int tos;
-	int tot_len;		/* H_AUTO: header + ICMP header + payload */
+	int tot_len; /* H_AUTO: header + ICMP header + payload */
 	int ip_id;
-	int frag_off;		/* host order, flags included */
+	int frag_off; /* host order, flags included */
 	int ttl;
 	int protocol;
-	bool bad_ip_csum;	/* input: store a wrong header checksum */
-	uint32_t saddr, daddr;	/* network order */
-	const void *opts;	/* IP options, padded by the caller to 4 bytes */
+	bool bad_ip_csum; /* input: store a wrong header checksum */
+	uint32_t saddr, daddr; /* network order */
+	const void *opts; /* IP options, padded by the caller to 4 bytes */
 	unsigned int opts_len;
 	/* ICMP */
 	bool icmp;
 	int type, code;
-	int id, seq;		/* echo identifier and sequence; errors: the "rest" word */
-	bool bad_icmp_csum;	/* input: store a wrong ICMP checksum */
+	int id, seq; /* echo identifier and sequence; errors: the "rest" word */
+	bool bad_icmp_csum; /* input: store a wrong ICMP checksum */
 	/* payload */
 	const void *data;
 	unsigned int len;
-	bool any_payload;	/* expect: do not compare the payload or lengths */
+	bool any_payload; /* expect: do not compare the payload or lengths */
 	/* framing */
-	int frame_len;		/* input: cut the frame to this length; expect: its length */
-	unsigned int pad_to;	/* input: Ethernet padding (0xa5 bytes) up to this length */
+	int frame_len; /* input: cut the frame to this length; expect: its length */
+	unsigned int pad_to; /* input: Ethernet padding (0xa5 bytes) up to this length */
 };
 
-#define IP(...)                                                                             \
-	((struct h_ip){ .eth_dst = H_US_MAC, .eth_src = H_PEER_MAC, .eth_type = ETH_P_IP,       \
-			.version = 4, .ihl = H_AUTO, .tot_len = H_AUTO, .ip_id = 0x1234,        \
-			.ttl = 64,                                                              \
-			.protocol = 253, .saddr = H_PEER_IP, .daddr = H_US_IP,                  \
-			.frame_len = H_AUTO, __VA_ARGS__ })
+#define IP(...)                                \
+	((struct h_ip){ .eth_dst = H_US_MAC,   \
+			.eth_src = H_PEER_MAC, \
+			.eth_type = ETH_P_IP,  \
+			.version = 4,          \
+			.ihl = H_AUTO,         \
+			.tot_len = H_AUTO,     \
+			.ip_id = 0x1234,       \
+			.ttl = 64,             \
+			.protocol = 253,       \
+			.saddr = H_PEER_IP,    \
+			.daddr = H_US_IP,      \
+			.frame_len = H_AUTO,   \
+			__VA_ARGS__ })
 
 /* An echo request from the peer (id 0x4242, seq 1, no payload). */
-#define ICMP(...)                                                                     \
+#define ICMP(...)                                                                               \
 	IP(.protocol = IPPROTO_ICMP_, .icmp = true, .type = ICMP_ECHO, .code = 0, .id = 0x4242, \
 	   .seq = 1, __VA_ARGS__)
 
 /* A datagram from usnet to the peer: IHL 5, TTL 64, no fragment bits, any ID. */
-#define IP_OUT(...)                                                                        \
-	((struct h_ip){ .eth_dst = H_PEER_MAC, .eth_src = H_US_MAC, .eth_type = ETH_P_IP,      \
-			.version = 4, .ihl = 5, .tos = 0, .tot_len = H_AUTO, .ip_id = H_ANY,   \
-			.frag_off = 0, .ttl = 64, .protocol = 253, .saddr = H_US_IP,           \
-			.daddr = H_PEER_IP, .frame_len = H_AUTO, __VA_ARGS__ })
+#define IP_OUT(...)                            \
+	((struct h_ip){ .eth_dst = H_PEER_MAC, \
+			.eth_src = H_US_MAC,   \
+			.eth_type = ETH_P_IP,  \
+			.version = 4,          \
+			.ihl = 5,              \
+			.tos = 0,              \
+			.tot_len = H_AUTO,     \
+			.ip_id = H_ANY,        \
+			.frag_off = 0,         \
+			.ttl = 64,             \
+			.protocol = 253,       \
+			.saddr = H_US_IP,      \
+			.daddr = H_PEER_IP,    \
+			.frame_len = H_AUTO,   \
+			__VA_ARGS__ })
 
 /* An echo reply from usnet to the peer. */
-#define ICMP_OUT(...)                                                                    \
+#define ICMP_OUT(...)                                                                      \
 	IP_OUT(.protocol = IPPROTO_ICMP_, .icmp = true, .type = ICMP_ECHOREPLY, .code = 0, \
 	       .id = 0x4242, .seq = 1, __VA_ARGS__)
 
@@ -177,12 +216,12 @@ struct h_frame {
 struct harness {
 	struct stack st;
 	struct pkt_pool pool;
-	uint64_t now;				/* ns */
-	uint64_t drop_snap[DROP__MAX];		/* drop counters at the last drop check */
-	uint8_t sent[H_FRAME_MAX];		/* the last frame h_send*() handed to the stack */
+	uint64_t now; /* ns */
+	uint64_t drop_snap[DROP__MAX]; /* drop counters at the last drop check */
+	uint8_t sent[H_FRAME_MAX]; /* the last frame h_send*() handed to the stack */
 	unsigned int sent_len;
-	unsigned int rx_frames;			/* frames given to stack_input */
-	unsigned int tx_frames;			/* frames popped from the transmit queue */
+	unsigned int rx_frames; /* frames given to stack_input */
+	unsigned int tx_frames; /* frames popped from the transmit queue */
 };
 
 /* --- setup ----------------------------------------------------------------- */
@@ -258,22 +297,22 @@ void h_expect_drops_at(struct harness *h, enum drop_reason r, uint64_t n, const 
 		       int line);
 
 /* Macros only to report the caller's file and line in a failure. */
-#define h_expect_arp(h, ...)                                                           \
-	do {                                                                           \
-		struct h_arp h_want_ = __VA_ARGS__;                                    \
-		h_expect_arp_at((h), &h_want_, NULL, __FILE__, __LINE__);              \
+#define h_expect_arp(h, ...)                                              \
+	do {                                                              \
+		struct h_arp h_want_ = __VA_ARGS__;                       \
+		h_expect_arp_at((h), &h_want_, NULL, __FILE__, __LINE__); \
 	} while (0)
-#define h_expect_ip(h, ...)                                                            \
-	do {                                                                           \
-		struct h_ip h_want_ = __VA_ARGS__;                                     \
-		h_expect_ip_at((h), &h_want_, NULL, __FILE__, __LINE__);               \
+#define h_expect_ip(h, ...)                                              \
+	do {                                                             \
+		struct h_ip h_want_ = __VA_ARGS__;                       \
+		h_expect_ip_at((h), &h_want_, NULL, __FILE__, __LINE__); \
 	} while (0)
 #define h_expect_icmp h_expect_ip
 /* The same, keeping a copy of the frame in *@f for further checks. */
-#define h_expect_ip_frame(h, f, ...)                                                   \
-	do {                                                                           \
-		struct h_ip h_want_ = __VA_ARGS__;                                     \
-		h_expect_ip_at((h), &h_want_, (f), __FILE__, __LINE__);                \
+#define h_expect_ip_frame(h, f, ...)                                    \
+	do {                                                            \
+		struct h_ip h_want_ = __VA_ARGS__;                      \
+		h_expect_ip_at((h), &h_want_, (f), __FILE__, __LINE__); \
 	} while (0)
 #define h_expect_nothing(h) h_expect_nothing_at((h), __FILE__, __LINE__)
 

@@ -446,8 +446,8 @@ Test(arp, gratuitous_request_updates_an_existing_entry_mac)
 Test(arp, gratuitous_arp_overrides_even_within_locktime)
 {
 	resolve5();
-	h_send_arp(&h, ARP(.op = ARPOP_REPLY, .eth_src = H_MAC(6), .sha = H_MAC(6),
-			   .spa = H_NET(5), .tha = H_BCAST_MAC, .tpa = H_NET(5)));
+	h_send_arp(&h, ARP(.op = ARPOP_REPLY, .eth_src = H_MAC(6), .sha = H_MAC(6), .spa = H_NET(5),
+			   .tha = H_BCAST_MAC, .tpa = H_NET(5)));
 	h_expect_nothing(&h);
 	h_expect_no_drop(&h);
 	expect_mac(H_NET(5), H_MAC(6));

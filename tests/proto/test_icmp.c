@@ -27,8 +27,8 @@ static void teardown(void)
 
 TestSuite(icmp, .init = setup, .fini = teardown, .timeout = 10);
 
-#define PROT_UNREACH_FOR_LAST_SENT(...)                                                    \
-	ICMP_OUT(.type = ICMP_DEST_UNREACH, .code = ICMP_PROT_UNREACH, .id = 0, .seq = 0,  \
+#define PROT_UNREACH_FOR_LAST_SENT(...)                                                   \
+	ICMP_OUT(.type = ICMP_DEST_UNREACH, .code = ICMP_PROT_UNREACH, .id = 0, .seq = 0, \
 		 .tos = 0xc0, .data = h.sent + 14, .len = h.sent_len - 14, __VA_ARGS__)
 
 static uint64_t mib(enum icmp_mib i)
@@ -44,8 +44,8 @@ Test(icmp, echo_request_gets_echo_reply)
 
 	h_send_icmp(&h, ICMP(.id = 0xbeef, .seq = 0x1234, .data = payload));
 	h_expect_icmp(&h, ICMP_OUT(.eth_dst = H_PEER_MAC, .eth_src = H_US_MAC, .saddr = H_US_IP,
-				   .daddr = H_PEER_IP, .ttl = 64, .type = ICMP_ECHOREPLY,
-				   .code = 0, .id = 0xbeef, .seq = 0x1234, .data = payload));
+				   .daddr = H_PEER_IP, .ttl = 64, .type = ICMP_ECHOREPLY, .code = 0,
+				   .id = 0xbeef, .seq = 0x1234, .data = payload));
 	h_expect_nothing(&h);
 	h_expect_no_drop(&h);
 	cr_assert_eq(mib(ICMP_MIB_IN_MSGS), 1);

@@ -27,8 +27,8 @@ static void teardown(void)
 
 TestSuite(ipv4, .init = setup, .fini = teardown, .timeout = 10);
 
-#define PROT_UNREACH_FOR_LAST_SENT(...)                                                    \
-	ICMP_OUT(.type = ICMP_DEST_UNREACH, .code = ICMP_PROT_UNREACH, .id = 0, .seq = 0,  \
+#define PROT_UNREACH_FOR_LAST_SENT(...)                                                   \
+	ICMP_OUT(.type = ICMP_DEST_UNREACH, .code = ICMP_PROT_UNREACH, .id = 0, .seq = 0, \
 		 .tos = 0xc0, .data = h.sent + 14, .len = h.sent_len - 14, __VA_ARGS__)
 
 static void expect_hdr_errors(uint64_t n)
@@ -383,8 +383,9 @@ Test(ipv4, output_header_fields_follow_the_request)
 	memcpy(pkt_put(p, 4), "abcd", 4);
 	h.st.now = h.now;
 	cr_assert_eq(ipv4_output(&h.st, p, &tx), 0);
-	h_expect_ip_frame(&h, &f1, IP_OUT(.protocol = 17, .tos = 0x28, .ttl = 7, .frag_off = IP_DF,
-					  .data = "abcd"));
+	h_expect_ip_frame(
+		&h, &f1,
+		IP_OUT(.protocol = 17, .tos = 0x28, .ttl = 7, .frag_off = IP_DF, .data = "abcd"));
 	cr_assert_eq(h_ip_output(&h, H_PEER_IP, 17, "efgh", 4), 0);
 	h_expect_ip_frame(&h, &f2, IP_OUT(.protocol = 17, .data = "efgh"));
 	/* RFC 6864: IDs of datagrams to one destination differ. */

@@ -25,8 +25,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	cr_expect(pkt_pool_full(&pool), "leak: %u/%u metadata, %u/%u buffers free",
-		  pool.nfree_meta, pool.nmeta, pool.nfree_data, pool.ndata);
+	cr_expect(pkt_pool_full(&pool), "leak: %u/%u metadata, %u/%u buffers free", pool.nfree_meta,
+		  pool.nmeta, pool.nfree_data, pool.ndata);
 	pkt_pool_fini(&pool);
 }
 

@@ -114,8 +114,9 @@ Test(route, gateway_route_takes_its_source_from_the_gateway_subnet)
 	res = lookup_ok(h_ip4(8, 8, 8, 8));
 	cr_assert_eq(res.nexthop, H_NET(1));
 	cr_assert_eq(res.src, H_US_IP);
-	cr_assert_eq(route_add(&h.st, h_ip4(172, 16, 0, 0), 12, H_NET(1), H_NET(2), 0,
-			       RTPROT_STATIC), 0);
+	cr_assert_eq(
+		route_add(&h.st, h_ip4(172, 16, 0, 0), 12, H_NET(1), H_NET(2), 0, RTPROT_STATIC),
+		0);
 	res = lookup_ok(h_ip4(172, 20, 1, 1));
 	cr_assert_eq(res.src, H_NET(2));
 }

@@ -45,7 +45,7 @@
 struct gen {
 	uint8_t dst_mac[6];
 	uint8_t src_mac[6];
-	uint32_t sip, dip;	/* network order */
+	uint32_t sip, dip; /* network order */
 	uint16_t ip_id;
 	uint16_t seq;
 };
@@ -84,13 +84,13 @@ static size_t put_eth(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], ui
 }
 
 struct iph {
-	unsigned int version;	/* 4 */
-	unsigned int ihl_bytes;	/* 20, or more with options */
-	unsigned int tot_len;	/* header + payload, as written in the header */
-	uint16_t frag_off;	/* flags and offset, host order */
+	unsigned int version; /* 4 */
+	unsigned int ihl_bytes; /* 20, or more with options */
+	unsigned int tot_len; /* header + payload, as written in the header */
+	uint16_t frag_off; /* flags and offset, host order */
 	uint8_t ttl;
 	uint8_t proto;
-	uint32_t saddr, daddr;	/* network order */
+	uint32_t saddr, daddr; /* network order */
 	bool bad_csum;
 };
 
@@ -127,7 +127,7 @@ static size_t put_icmp(uint8_t *p, struct gen *g, uint8_t type, bool bad_csum)
 	p[0] = type;
 	p[1] = 0;
 	put16(p + 2, 0);
-	put16(p + 4, 0x7567);	/* identifier "ug" */
+	put16(p + 4, 0x7567); /* identifier "ug" */
 	put16(p + 6, g->seq++);
 	for (size_t i = 0; i < ICMP_PAYLOAD; i++)
 		p[8 + i] = (uint8_t)(0x20 + i);
@@ -141,8 +141,13 @@ static size_t put_icmp(uint8_t *p, struct gen *g, uint8_t type, bool bad_csum)
 static struct iph ip_defaults(const struct gen *g, uint8_t proto)
 {
 	struct iph h = {
-		.version = 4, .ihl_bytes = 20, .frag_off = 0x4000 /* DF */, .ttl = 64,
-		.proto = proto, .saddr = g->sip, .daddr = g->dip,
+		.version = 4,
+		.ihl_bytes = 20,
+		.frag_off = 0x4000 /* DF */,
+		.ttl = 64,
+		.proto = proto,
+		.saddr = g->sip,
+		.daddr = g->dip,
 	};
 	return h;
 }
@@ -326,11 +331,11 @@ static size_t put_arp(uint8_t *f, struct gen *g, uint8_t hlen, uint32_t sip)
 	size_t off = put_eth(f, g->dst_mac, g->src_mac, ETH_P_ARP);
 	uint8_t *a = f + off;
 
-	put16(a, 1);		/* ARPHRD_ETHER */
+	put16(a, 1); /* ARPHRD_ETHER */
 	put16(a + 2, ETH_P_IP);
 	a[4] = hlen;
 	a[5] = 4;
-	put16(a + 6, 1);	/* request */
+	put16(a + 6, 1); /* request */
 	memcpy(a + 8, g->src_mac, 6);
 	memcpy(a + 14, &sip, 4);
 	memset(a + 18, 0, 6);
@@ -465,7 +470,8 @@ static int select_kinds(char *list, unsigned int *sel, unsigned int *nsel)
 next:;
 		}
 		if (!found) {
-			fprintf(stderr, "framegen: unknown kind '%s' (framegen -l lists them)\n", w);
+			fprintf(stderr, "framegen: unknown kind '%s' (framegen -l lists them)\n",
+				w);
 			return -1;
 		}
 	}
