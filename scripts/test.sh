@@ -36,7 +36,7 @@ run_check "$top/build-asan" TESTS="tests/proto/proto_tests tests/ipc/ipc_tests"
 
 echo "==> concurrency tests under ThreadSanitizer"
 "$top/scripts/build.sh" "$top/build-tsan" --enable-tsan --enable-werror
-run_check "$top/build-tsan" TESTS="tests/ipc/ipc_tests"
+run_check "$top/build-tsan" TESTS="tests/ipc/ring_stress"
 
 echo "==> make distcheck"
 if ! make -C "$top/build" -j"$jobs" distcheck; then
