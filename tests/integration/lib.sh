@@ -130,7 +130,9 @@ is_usnetd() {
 alive() {
 	local st
 
-	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+	# Any state but zombie and dead, including "t (tracing stop)", which
+	# LeakSanitizer's exit-time scan puts a sanitizer build into.
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Za-z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
