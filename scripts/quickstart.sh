@@ -19,7 +19,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 "$top/scripts/deps.sh"
-"$top/scripts/build.sh" "$top/build" >/dev/null
+echo "==> building in $top/build (log: $top/build.log)"
+if ! "$top/scripts/build.sh" "$top/build" >"$top/build.log" 2>&1; then
+	tail -n 30 "$top/build.log" >&2
+	echo "quickstart: build failed; the whole log is in $top/build.log" >&2
+	exit 1
+fi
 USNETD="$top/build/daemon/usnetd"
 USNET="$top/build/cli/usnet"
 
