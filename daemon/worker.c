@@ -277,6 +277,28 @@ static void worker_commands(struct worker *w)
 				strerror(errno));
 }
 
+/* Handle one completion. Return: its kind. */
+static enum uring_ud_kind worker_complete(struct worker *w, const struct io_uring_cqe *cqe,
+					  uint64_t now)
+{
+	enum uring_ud_kind kind = uring_ud_kind(cqe->user_data);
+
+	switch (kind) {
+	case UD_RX:
+		worker_rx(w, cqe, now);
+		break;
+	case UD_TX:
+		worker_tx_done(w, cqe);
+		break;
+	case UD_WAKE:
+		w->wake_armed = false;
+		break;
+	default:
+		break;
+	}
+	return kind;
+}
+
 /* One pass over the completion queue, at most @budget received frames. */
 static unsigned int worker_reap(struct worker *w, uint64_t now, bool *squeezed)
 {
@@ -290,20 +312,8 @@ static unsigned int worker_reap(struct worker *w, uint64_t now, bool *squeezed)
 			break;
 		}
 		seen++;
-		switch (uring_ud_kind(cqe->user_data)) {
-		case UD_RX:
-			worker_rx(w, cqe, now);
+		if (worker_complete(w, cqe, now) == UD_RX)
 			rx++;
-			break;
-		case UD_TX:
-			worker_tx_done(w, cqe);
-			break;
-		case UD_WAKE:
-			w->wake_armed = false;
-			break;
-		default:
-			break;
-		}
 	}
 	io_uring_cq_advance(&w->ring, seen);
 	return seen;
@@ -337,22 +347,8 @@ static void worker_drain(struct worker *w)
 		io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
 		io_uring_for_each_cqe (&w->ring, head, cqe) {
 			seen++;
-			switch (uring_ud_kind(cqe->user_data)) {
-			case UD_RX:
-				worker_rx(w, cqe, worker_now_ns());
-				break;
-			case UD_TX:
-				worker_tx_done(w, cqe);
-				break;
-			case UD_WAKE:
-				w->wake_armed = false;
-				break;
-			case UD_CANCEL:
+			if (worker_complete(w, cqe, worker_now_ns()) == UD_CANCEL)
 				cancelled = true;
-				break;
-			default:
-				break;
-			}
 		}
 		io_uring_cq_advance(&w->ring, seen);
 	}

@@ -386,4 +386,11 @@ static inline uint64_t h_drops(const struct harness *h, enum drop_reason r)
 unsigned int h_fail_each_alloc_at(void (*scenario)(struct harness *), const char *file, int line);
 #define H_FAIL_EACH_ALLOC(scenario) h_fail_each_alloc_at((scenario), __FILE__, __LINE__)
 
+/* The protocol-unreachable usnet owes for the last frame sent from the
+ * peer (struct harness h in the test file): ICMP quotes the IP datagram,
+ * i.e. the frame minus its 14-byte Ethernet header. */
+#define PROT_UNREACH_FOR_LAST_SENT(...)                                                   \
+	ICMP_OUT(.type = ICMP_DEST_UNREACH, .code = ICMP_PROT_UNREACH, .id = 0, .seq = 0, \
+		 .tos = 0xc0, .data = h.sent + 14, .len = h.sent_len - 14, __VA_ARGS__)
+
 #endif

@@ -27,10 +27,6 @@ static void teardown(void)
 
 TestSuite(icmp, .init = setup, .fini = teardown, .timeout = 10);
 
-#define PROT_UNREACH_FOR_LAST_SENT(...)                                                   \
-	ICMP_OUT(.type = ICMP_DEST_UNREACH, .code = ICMP_PROT_UNREACH, .id = 0, .seq = 0, \
-		 .tos = 0xc0, .data = h.sent + 14, .len = h.sent_len - 14, __VA_ARGS__)
-
 static uint64_t mib(enum icmp_mib i)
 {
 	return h_icmp_mib(&h, i);

@@ -27,10 +27,6 @@ static void teardown(void)
 
 TestSuite(ipv4, .init = setup, .fini = teardown, .timeout = 10);
 
-#define PROT_UNREACH_FOR_LAST_SENT(...)                                                   \
-	ICMP_OUT(.type = ICMP_DEST_UNREACH, .code = ICMP_PROT_UNREACH, .id = 0, .seq = 0, \
-		 .tos = 0xc0, .data = h.sent + 14, .len = h.sent_len - 14, __VA_ARGS__)
-
 static void expect_hdr_errors(uint64_t n)
 {
 	cr_assert_eq(h_ip_mib(&h, IP_MIB_IN_HDR_ERRORS), n, "InHdrErrors: got %lu, want %lu",
