@@ -236,6 +236,28 @@ static int set_busy_poll(struct usnetd_config *cfg, const char *v, char *why, si
 	return parse_u32(v, 0, 1000000, &cfg->busy_poll_us, why, n);
 }
 
+static int set_service(struct usnetd_config *cfg, const char *v, char *why, size_t n)
+{
+	struct service_spec specs[SERVICE_MAX];
+	int k = service_parse(v, specs, SERVICE_MAX, why, (unsigned int)n);
+
+	if (k < 0)
+		return -1;
+	for (int i = 0; i < k; i++) {
+		for (unsigned int j = 0; j < cfg->nservices; j++)
+			if (cfg->services[j].port == specs[i].port) {
+				snprintf(why, n, "port %u already has a service", specs[i].port);
+				return -1;
+			}
+		if (cfg->nservices == SERVICE_MAX) {
+			snprintf(why, n, "more than %d services", SERVICE_MAX);
+			return -1;
+		}
+		cfg->services[cfg->nservices++] = specs[i];
+	}
+	return 0;
+}
+
 enum { OPT_HELP = 'h', OPT_VERSION = 'V' };
 
 static const struct directive directives[] = {
@@ -264,6 +286,8 @@ static const struct directive directives[] = {
 	  "frames a worker handles per round (64)" },
 	{ "busy-poll-us", required_argument, 0, true, set_busy_poll, "US",
 	  "spin this long after a busy round before sleeping (0)" },
+	{ "service", required_argument, 0, true, set_service, "LIST",
+	  "built-in TCP services, e.g. echo:7,discard:9,chargen:19 (repeatable)" },
 	{ "help", no_argument, OPT_HELP, false, NULL, NULL, "show this help" },
 	{ "version", no_argument, OPT_VERSION, false, NULL, NULL, "show the version" },
 };

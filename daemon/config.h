@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "service.h"
+
 #define CONFIG_MAX_ADDRS 16
 #define CONFIG_DEFAULT_FILE SYSCONFDIR "/usnet/usnetd.conf"
 #define CONFIG_DEFAULT_TAP "usnet0"
@@ -41,6 +43,8 @@ struct usnetd_config {
 	char user[64];
 	uint32_t budget;
 	uint32_t busy_poll_us;
+	struct service_spec services[SERVICE_MAX];
+	unsigned int nservices;
 };
 
 /** config_defaults() - built-in defaults (see usnetd(8)) */

@@ -42,7 +42,9 @@
 #define WORKER_TX_SLOTS 256
 #define WORKER_CMDQ 64
 #define WORKER_RX_DEPTH_SINGLESHOT 32
-#define WORKER_POOL_BYTES (32u << 20)
+#define WORKER_POOL_BYTES (64u << 20)
+#define WORKER_POOL_MAX 32768
+#define WORKER_EVENT_BUDGET 256
 
 uint64_t worker_now_ns(void)
 {
@@ -374,6 +376,11 @@ static void worker_loop(struct worker *w)
 			w->stats.time_squeeze++;
 		if (now >= stack_next_timer(&w->st))
 			stack_timers(&w->st, now);
+		/* Applications (the built-in services) run between the stack's
+		 * input and the transmit batch, so that their replies leave in
+		 * the same round. */
+		if (w->services)
+			service_events(w->services, &w->st, WORKER_EVENT_BUDGET);
 		worker_commands(w);
 		worker_tx_flush(w);
 		worker_refill_rx(w);
@@ -383,7 +390,7 @@ static void worker_loop(struct worker *w)
 		 * when the submitter enters the kernel). */
 		io_uring_submit_and_get_events(&w->ring);
 
-		if (done || squeezed) {
+		if (done || squeezed || w->st.evq_head || stack_tx_pending(&w->st)) {
 			last_busy = true;
 			continue;
 		}
@@ -429,8 +436,8 @@ static int worker_init(struct worker *w)
 	uint8_t seed[16];
 	int rc;
 
-	if (ndata > 4096)
-		ndata = 4096;
+	if (ndata > WORKER_POOL_MAX)
+		ndata = WORKER_POOL_MAX;
 	if (ndata < 512)
 		ndata = 512;
 	rc = pkt_pool_init(&w->pool, ndata + ndata / 2, ndata, data_size);
@@ -477,6 +484,7 @@ static int worker_init(struct worker *w)
 		return rc;
 	}
 	w->rx_depth = w->caps.read_multishot ? 1 : WORKER_RX_DEPTH_SINGLESHOT;
+	wheel_init(&w->st.wheel, worker_now_ns());
 	snprintf(w->rx_mode, sizeof(w->rx_mode), "%s, buffer ring",
 		 w->caps.read_multishot ? "multishot read" : "single-shot reads");
 	log_info("worker %u: rx via %s%s; ring flags %s", w->id, w->rx_mode,
@@ -503,6 +511,11 @@ static int worker_init(struct worker *w)
 			log_err("address %s/%u: %s", a, cfg->addrs[i].plen, strerror(-rc));
 			return rc;
 		}
+	}
+	if (cfg->nservices) {
+		w->services = service_start(&w->st, cfg->services, cfg->nservices);
+		if (!w->services)
+			return -EADDRINUSE;
 	}
 	if (cfg->gateway) {
 		rc = route_add(&w->st, 0, 0, cfg->gateway, 0, 0, RTPROT_STATIC);
@@ -552,6 +565,14 @@ static void *worker_main(void *arg)
 	if (w->start_rc)
 		return NULL;
 	worker_loop(w);
+	/* Connections end as a process's sockets do when it exits: FIN, or
+	 * RST for unread data, sent before the link closes. */
+	if (w->services) {
+		service_stop(w->services, &w->st);
+		w->services = NULL;
+		worker_tx_flush(w);
+		io_uring_submit(&w->ring);
+	}
 	worker_drain(w);
 	return NULL;
 }

@@ -18,6 +18,7 @@
 #include "ipc/ring.h"
 #include "link.h"
 #include "proto/stack.h"
+#include "service.h"
 #include "uring.h"
 
 /* Per-worker counters, /proc/net/softnet_stat style plus the link's own. */
@@ -107,6 +108,8 @@ struct worker {
 	struct spsc_ring doneq;
 	unsigned int cmds_inflight; /* control thread only: submitted, not yet popped */
 	_Atomic bool stop;
+
+	struct service_set *services;
 
 	struct worker_stats stats;
 	struct link_stats lstats;

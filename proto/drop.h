@@ -46,7 +46,28 @@ struct pkt;
 	X(NEIGH_FAILED, "neighbour resolution failed")                                         \
 	X(NEIGH_QUEUEFULL, "neighbour pending queue full")                                     \
 	X(NEIGH_TABLEFULL, "neighbour table full")                                             \
-	X(LINK_TX_ERROR, "link refused the frame on transmit")
+	X(LINK_TX_ERROR, "link refused the frame on transmit")                                     \
+	X(TCP_CSUM, "TCP checksum error")                                                          \
+	X(TCP_HDR, "TCP header shorter than 20 bytes or data offset invalid")                      \
+	X(TCP_NOT_UNICAST, "TCP segment to a broadcast address")                                   \
+	X(TCP_FLAGS, "TCP flags invalid for the state (SYN+FIN, no ACK, ...)")                     \
+	X(TCP_RFC7323_PAWS, "TCP timestamp older than TS.Recent (PAWS)")                           \
+	X(TCP_INVALID_SEQUENCE, "TCP segment outside the receive window")                          \
+	X(TCP_OLD_SEQUENCE, "TCP segment entirely before the receive window")                      \
+	X(TCP_OLD_DATA, "TCP data already received")                                               \
+	X(TCP_ZEROWINDOW, "TCP data while our window is zero")                                     \
+	X(TCP_OVERWINDOW, "TCP data beyond the receive window")                                    \
+	X(TCP_OFO_DROP, "TCP out-of-order data with no room")                                      \
+	X(TCP_RESET, "TCP RST accepted")                                                           \
+	X(TCP_INVALID_SYN, "TCP SYN in a synchronized state")                                      \
+	X(TCP_CLOSE, "TCP segment for a closed socket")                                            \
+	X(TCP_TOO_OLD_ACK, "TCP ACK older than the send window")                                   \
+	X(TCP_ACK_UNSENT_DATA, "TCP ACK for data not yet sent")                                    \
+	X(TCP_INVALID_ACK_SEQUENCE, "TCP ACK not acceptable in SYN-SENT or SYN-RECEIVED")          \
+	X(TCP_LISTEN_OVERFLOW, "TCP connection refused: accept queue or SYN queue full")           \
+	X(TCP_COOKIE_INVALID, "TCP ACK to a listener carries no valid SYN cookie")                 \
+	X(TCP_ABORT_ON_DATA, "TCP data after the owner closed")                                    \
+	X(TCP_TIMEWAIT, "TCP segment absorbed by TIME-WAIT")
 
 enum drop_reason {
 #define DROP_ENUM(name, desc) DROP_##name,

@@ -20,6 +20,7 @@
 #include "icmp.h"
 #include "ipv4.h"
 #include "stack.h"
+#include "tcp.h"
 #include "wire.h"
 
 #define IPOPT_END 0
@@ -142,6 +143,16 @@ void ipv4_input(struct stack *st, struct pkt *pkt)
 	case IPPROTO_ICMP_:
 		IP_INC(st, IN_DELIVERS);
 		icmp_input(st, pkt);
+		break;
+	case IPPROTO_TCP_:
+		IP_INC(st, IN_DELIVERS);
+		if (!local) {
+			/* TCP is unicast only (RFC 9293 §3.9.1 SEND to broadcast
+			 * is an error; Linux drops in tcp_v4_rcv). */
+			pkt_drop(st, pkt, DROP_TCP_NOT_UNICAST);
+			break;
+		}
+		tcp_v4_rcv(st, pkt);
 		break;
 	default:
 		IP_INC(st, IN_UNKNOWN_PROTOS);

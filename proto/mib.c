@@ -3,6 +3,10 @@
 #include <stddef.h>
 
 #include "mib.h"
+#include "tcp.h"
+
+_Static_assert(TCP_MIB__MAX <= MIB_TCP_MAX, "struct mib.tcp too small");
+_Static_assert(TCPEXT_MIB__MAX <= MIB_TCPEXT_MAX, "struct mib.tcpext too small");
 
 static const char *const ip_names[] = {
 #define X(id, name) [IP_MIB_##id] = name,
@@ -13,6 +17,18 @@ static const char *const ip_names[] = {
 static const char *const icmp_names[] = {
 #define X(id, name) [ICMP_MIB_##id] = name,
 	ICMP_MIB(X)
+#undef X
+};
+
+static const char *const tcp_names[] = {
+#define X(id, name) [TCP_MIB_##id] = name,
+	TCP_MIB(X)
+#undef X
+};
+
+static const char *const tcpext_names[] = {
+#define X(id, name) [TCPEXT_##id] = name,
+	TCPEXT_MIB(X)
 #undef X
 };
 
@@ -29,6 +45,8 @@ static const struct {
 } groups[MIB__GROUPS] = {
 	[MIB_IP] = { "Ip", ip_names, IP_MIB__MAX },
 	[MIB_ICMP] = { "Icmp", icmp_names, ICMP_MIB__MAX },
+	[MIB_TCP] = { "Tcp", tcp_names, TCP_MIB__MAX },
+	[MIB_TCPEXT] = { "TcpExt", tcpext_names, TCPEXT_MIB__MAX },
 	[MIB_ARP] = { "Arp", arp_names, ARP_MIB__MAX },
 };
 
@@ -56,6 +74,10 @@ uint64_t mib_counter(const struct mib *m, enum mib_group g, unsigned int i)
 		return i < IP_MIB__MAX ? m->ip[i] : 0;
 	case MIB_ICMP:
 		return i < ICMP_MIB__MAX ? m->icmp[i] : 0;
+	case MIB_TCP:
+		return i < TCP_MIB__MAX ? m->tcp[i] : 0;
+	case MIB_TCPEXT:
+		return i < TCPEXT_MIB__MAX ? m->tcpext[i] : 0;
 	case MIB_ARP:
 		return i < ARP_MIB__MAX ? m->arp[i] : 0;
 	default:

@@ -92,16 +92,22 @@ enum arp_mib {
 		ARP_MIB__MAX
 };
 
-enum mib_group { MIB_IP, MIB_ICMP, MIB_ARP, MIB__GROUPS };
+enum mib_group { MIB_IP, MIB_ICMP, MIB_TCP, MIB_TCPEXT, MIB_ARP, MIB__GROUPS };
+
+/* Room for the TCP groups, whose X-macros live in tcp.h (checked there). */
+#define MIB_TCP_MAX 16
+#define MIB_TCPEXT_MAX 96
 
 struct mib {
 	uint64_t ip[IP_MIB__MAX];
 	uint64_t icmp[ICMP_MIB__MAX];
+	uint64_t tcp[MIB_TCP_MAX];
+	uint64_t tcpext[MIB_TCPEXT_MAX];
 	uint64_t arp[ARP_MIB__MAX];
 	uint64_t drop[64]; /* indexed by enum drop_reason */
 };
 
-/** mib_group_name() - "Ip", "Icmp", "Arp" */
+/** mib_group_name() - "Ip", "Icmp", "Tcp", "TcpExt", "Arp" */
 const char *mib_group_name(enum mib_group g);
 
 /** mib_group_size() - number of counters in group @g */

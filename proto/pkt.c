@@ -41,6 +41,7 @@ struct pkt *pkt_clone(struct pkt *p)
 	}
 	memcpy(c, p, sizeof(*c));
 	c->next = NULL;
+	c->ts_next = c->ts_prev = NULL;
 	c->refcnt = 1;
 	pool->data_ref[p->data_id]++;
 	pool->allocs++;

@@ -59,6 +59,11 @@ struct pkt {
 	uint8_t pad;
 	uint32_t hash; /* flow hash, 0 = not computed */
 	uint64_t tstamp; /* receive time, ns */
+	struct pkt *ts_next; /* second list, for TCP's time-sorted queue */
+	struct pkt *ts_prev;
+	/* Per-layer scratch space owned by whoever holds the packet (Linux
+	 * skb->cb): TCP keeps struct tcp_skb_cb here. */
+	_Alignas(8) uint8_t cb[48];
 };
 
 /** pkt_len() - bytes between data and tail */

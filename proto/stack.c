@@ -9,6 +9,7 @@
 #include "eth.h"
 #include "ipv4.h"
 #include "stack.h"
+#include "tcp.h"
 
 void stack_cfg_defaults(struct stack_cfg *cfg)
 {
@@ -32,6 +33,45 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->tun.neigh_mcast_solicit = 3;
 	cfg->tun.neigh_ucast_solicit = 3;
 	cfg->tun.neigh_unres_qlen_bytes = 212992;
+	cfg->tcp_max_socks = 16384;
+	cfg->tcp_max_reqs = 16384;
+	cfg->tcp_max_tw_buckets = 32768;
+	cfg->tcp_ehash_buckets = 16384;
+	cfg->tun.tcp_syncookies = 1;
+	cfg->tun.tcp_sack = 1;
+	cfg->tun.tcp_timestamps = 1;
+	cfg->tun.tcp_window_scaling = 1;
+	cfg->tun.tcp_rmem[0] = 4096;
+	cfg->tun.tcp_rmem[1] = 131072;
+	cfg->tun.tcp_rmem[2] = 6291456;
+	cfg->tun.tcp_wmem[0] = 4096;
+	cfg->tun.tcp_wmem[1] = 16384;
+	cfg->tun.tcp_wmem[2] = 4194304;
+	strcpy(cfg->tun.tcp_congestion_control, "cubic");
+	cfg->tun.tcp_tw_reuse = 1;
+	cfg->tun.tcp_fin_timeout_s = TCP_FIN_TIMEOUT_S;
+	cfg->tun.tcp_keepalive_time_s = TCP_KEEPALIVE_TIME_S;
+	cfg->tun.tcp_keepalive_intvl_s = TCP_KEEPALIVE_INTVL_S;
+	cfg->tun.tcp_keepalive_probes = TCP_KEEPALIVE_PROBES;
+	cfg->tun.tcp_syn_retries = TCP_SYN_RETRIES;
+	cfg->tun.tcp_synack_retries = TCP_SYNACK_RETRIES;
+	cfg->tun.tcp_retries2 = TCP_RETRIES2;
+	cfg->tun.tcp_orphan_retries = 0;
+	cfg->tun.tcp_max_syn_backlog = 4096;
+	cfg->tun.tcp_abort_on_overflow = 0;
+	cfg->tun.tcp_slow_start_after_idle = 1;
+	cfg->tun.tcp_moderate_rcvbuf = 1;
+	cfg->tun.tcp_recovery = 1;
+	cfg->tun.tcp_early_retrans = 3;
+	cfg->tun.tcp_reordering = TCP_REORDERING;
+	cfg->tun.tcp_max_reordering = TCP_MAX_REORDERING;
+	cfg->tun.tcp_min_rtt_wlen_s = 300;
+	cfg->tun.tcp_invalid_ratelimit_ms = 500;
+	cfg->tun.tcp_challenge_ack_limit = 1000;
+	cfg->tun.tcp_rto_min_us = TCP_RTO_MIN_US;
+	cfg->tun.somaxconn = 4096;
+	cfg->tun.ip_local_port_range[0] = 32768;
+	cfg->tun.ip_local_port_range[1] = 60999;
 }
 
 int stack_init(struct stack *st, const struct stack_cfg *cfg, struct pkt_pool *pool,
@@ -58,11 +98,21 @@ int stack_init(struct stack *st, const struct stack_cfg *cfg, struct pkt_pool *p
 		return rc;
 	}
 	icmp_init(st);
+	wheel_init(&st->wheel, 0);
+	st->evq_head = NULL;
+	st->evq_tail = &st->evq_head;
+	rc = tcp_init(st);
+	if (rc) {
+		route_fini(st);
+		neigh_fini(st);
+		return rc;
+	}
 	return 0;
 }
 
 void stack_fini(struct stack *st)
 {
+	tcp_fini(st);
 	pkt_queue_purge(&st->txq);
 	neigh_fini(st);
 	route_fini(st);
@@ -79,11 +129,47 @@ void stack_timers(struct stack *st, uint64_t now_ns)
 {
 	st->now = now_ns;
 	neigh_timers(st);
+	wheel_advance(&st->wheel, now_ns, st, STACK_TIMER_BUDGET);
 }
 
 uint64_t stack_next_timer(const struct stack *st)
 {
-	return neigh_next_timer(st);
+	uint64_t n = neigh_next_timer(st), w = wheel_next(&st->wheel);
+
+	return n < w ? n : w;
+}
+
+void sock_event(struct stack *st, struct sock *sk, uint32_t ev)
+{
+	sk->events |= ev;
+	if (sk->orphan || sk->ev_pprev)
+		return;
+	sk->ev_next = NULL;
+	sk->ev_pprev = st->evq_tail;
+	*st->evq_tail = sk;
+	st->evq_tail = &sk->ev_next;
+}
+
+void sock_evq_remove(struct stack *st, struct sock *sk)
+{
+	if (!sk->ev_pprev)
+		return;
+	*sk->ev_pprev = sk->ev_next;
+	if (sk->ev_next)
+		sk->ev_next->ev_pprev = sk->ev_pprev;
+	else
+		st->evq_tail = sk->ev_pprev;
+	sk->ev_next = NULL;
+	sk->ev_pprev = NULL;
+}
+
+struct sock *stack_event_pop(struct stack *st)
+{
+	struct sock *sk = st->evq_head;
+
+	if (sk)
+		sock_evq_remove(st, sk);
+	return sk;
 }
 
 void stack_xmit(struct stack *st, struct pkt *pkt)

@@ -23,7 +23,10 @@
 #include "pkt_pool.h"
 #include "rng.h"
 #include "route.h"
+#include "sock.h"
+#include "tcp.h"
 #include "trace.h"
+#include "wheel.h"
 
 #define STACK_MAX_ADDRS 16
 #define IPV4_IDENTS 256 /* IP ID counters, hashed by flow */
@@ -48,6 +51,12 @@ struct stack {
 	struct neigh_table neigh;
 	struct icmp_state icmp;
 	uint16_t ip_idents[IPV4_IDENTS];
+	struct wheel wheel;		/* every protocol timer but ARP's */
+	struct tcp_table tcp;
+	struct sock *evq_head;		/* sockets with events for the owner */
+	struct sock **evq_tail;
+	uint64_t challenge_stamp_s;	/* RFC 5961 §7 stack-wide limit */
+	uint32_t challenge_count;
 	trace_fn trace;
 	void *trace_arg;
 	unsigned int trace_mask;
@@ -70,7 +79,9 @@ void stack_fini(struct stack *st);
  */
 void stack_input(struct stack *st, struct pkt *pkt, uint64_t now_ns);
 
-/** stack_timers() - run every timer due at @now_ns */
+/** stack_timers() - run timers due at @now_ns (at most STACK_TIMER_BUDGET;
+ * stack_next_timer() then says "now" if more are due) */
+#define STACK_TIMER_BUDGET 4096
 void stack_timers(struct stack *st, uint64_t now_ns);
 
 /** stack_next_timer() - absolute ns of the next deadline, UINT64_MAX if none */

@@ -13,6 +13,7 @@ enum trace_cat {
 	TR_IP = 1u << 2,
 	TR_ICMP = 1u << 3,
 	TR_TIMER = 1u << 4,
+	TR_TCP = 1u << 5,
 };
 
 typedef void (*trace_fn)(void *arg, unsigned int cat, const char *fmt, ...)

@@ -13,13 +13,28 @@
 
 #define WIRE_PACKED __attribute__((packed))
 
+/* The ETH_* values equal <linux/if_ether.h>'s; guarded so that the daemon
+ * can include both. */
+
+#ifndef ETH_ALEN
 #define ETH_ALEN 6
+#endif
+#ifndef ETH_HLEN
 #define ETH_HLEN 14
+#endif
 #define ETH_ZLEN 60 /* minimum frame without FCS */
+#ifndef ETH_P_IP
 #define ETH_P_IP 0x0800
+#endif
+#ifndef ETH_P_ARP
 #define ETH_P_ARP 0x0806
+#endif
+#ifndef ETH_P_8021Q
 #define ETH_P_8021Q 0x8100
+#endif
+#ifndef ETH_P_IPV6
 #define ETH_P_IPV6 0x86dd
+#endif
 
 struct eth_hdr {
 	uint8_t dst[ETH_ALEN];
