@@ -374,6 +374,7 @@ static void worker_loop(struct worker *w)
 		done = worker_reap(w, now, &squeezed);
 		if (squeezed)
 			w->stats.time_squeeze++;
+		stack_poll(&w->st, now);
 		if (now >= stack_next_timer(&w->st))
 			stack_timers(&w->st, now);
 		/* Applications (the built-in services) run between the stack's

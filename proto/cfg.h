@@ -56,6 +56,7 @@ struct stack_tunables {
 	uint32_t tcp_invalid_ratelimit_ms;
 	uint32_t tcp_challenge_ack_limit;	/* per second, stack-wide */
 	uint32_t tcp_rto_min_us;
+	uint32_t tcp_limit_output_bytes;	/* TCP small queues cap per socket */
 	uint32_t somaxconn;
 	uint32_t ip_local_port_range[2];
 };

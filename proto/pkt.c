@@ -25,6 +25,8 @@ void pkt_free(struct pkt *p)
 	if (--p->refcnt)
 		return;
 	pool = p->pool;
+	if (p->tsq_owner && pool->free_hook)
+		pool->free_hook(pool->free_ctx, p);
 	if (--pool->data_ref[p->data_id] == 0)
 		pkt_pool_data_give(pool, p->data_id);
 	pkt_pool_meta_put(pool, p);
@@ -42,6 +44,7 @@ struct pkt *pkt_clone(struct pkt *p)
 	memcpy(c, p, sizeof(*c));
 	c->next = NULL;
 	c->ts_next = c->ts_prev = NULL;
+	c->tsq_owner = 0;
 	c->refcnt = 1;
 	pool->data_ref[p->data_id]++;
 	pool->allocs++;

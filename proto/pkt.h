@@ -61,6 +61,9 @@ struct pkt {
 	uint64_t tstamp; /* receive time, ns */
 	struct pkt *ts_next; /* second list, for TCP's time-sorted queue */
 	struct pkt *ts_prev;
+	uint32_t tsq_owner; /* TCP small queues: 1 + index of the sending socket, 0 = none */
+	uint32_t tsq_len; /* bytes charged to that socket */
+	uint16_t tsq_gen; /* the socket's generation when charged */
 	/* Per-layer scratch space owned by whoever holds the packet (Linux
 	 * skb->cb): TCP keeps struct tcp_skb_cb here. */
 	_Alignas(8) uint8_t cb[48];

@@ -34,6 +34,10 @@ struct pkt_pool {
 
 	uint32_t fail_after; /* test hook: allocations left before failing */
 	uint64_t alloc_fails;
+	/* Called when the last reference to a packet with tsq_owner set goes
+	 * (the stack uses it to release the sender's TCP small-queue quota). */
+	void (*free_hook)(void *ctx, struct pkt *p);
+	void *free_ctx;
 	uint64_t allocs;
 };
 

@@ -69,6 +69,7 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->tun.tcp_invalid_ratelimit_ms = 500;
 	cfg->tun.tcp_challenge_ack_limit = 1000;
 	cfg->tun.tcp_rto_min_us = TCP_RTO_MIN_US;
+	cfg->tun.tcp_limit_output_bytes = 1048576;
 	cfg->tun.somaxconn = 4096;
 	cfg->tun.ip_local_port_range[0] = 32768;
 	cfg->tun.ip_local_port_range[1] = 60999;
@@ -130,6 +131,12 @@ void stack_timers(struct stack *st, uint64_t now_ns)
 	st->now = now_ns;
 	neigh_timers(st);
 	wheel_advance(&st->wheel, now_ns, st, STACK_TIMER_BUDGET);
+}
+
+void stack_poll(struct stack *st, uint64_t now_ns)
+{
+	st->now = now_ns;
+	tcp_poll(st);
 }
 
 uint64_t stack_next_timer(const struct stack *st)

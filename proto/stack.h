@@ -84,6 +84,12 @@ void stack_input(struct stack *st, struct pkt *pkt, uint64_t now_ns);
 #define STACK_TIMER_BUDGET 4096
 void stack_timers(struct stack *st, uint64_t now_ns);
 
+/**
+ * stack_poll() - run work that frees of transmitted frames made possible
+ * (TCP small queues): call after handing the link's completions back
+ */
+void stack_poll(struct stack *st, uint64_t now_ns);
+
 /** stack_next_timer() - absolute ns of the next deadline, UINT64_MAX if none */
 uint64_t stack_next_timer(const struct stack *st);
 

@@ -26,6 +26,16 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
+static bool tcp_sock_in_use(const struct tcp_sock *tp)
+{
+	return tp->sk.protocol == IPPROTO_TCP_;
+}
+
+static void tcp_pool_free_hook(void *ctx, struct pkt *p)
+{
+	tcp_tsq_release(ctx, p);
+}
+
 int tcp_init(struct stack *st)
 {
 	struct tcp_table *t = &st->tcp;
@@ -79,12 +89,75 @@ int tcp_init(struct stack *st)
 		t->secret.cookie_key[i][1] = rng_u64(&st->rng);
 	}
 	t->port_hint = rng_u64(&st->rng) & 0xffff;
+	if (st->pool) {
+		st->pool->free_hook = tcp_pool_free_hook;
+		st->pool->free_ctx = st;
+	}
 	return 0;
 }
 
-static bool tcp_sock_in_use(const struct tcp_sock *tp)
+/*
+ * TCP small queues (Linux tcp_small_queue_check, tsq_tasklet): a socket may
+ * keep at most about a millisecond of its pacing rate (1 MB at most,
+ * tcp_limit_output_bytes) in the queues below TCP: the stack's transmit
+ * queue and the link's ring. Without it a bulk sender fills them with its
+ * whole window, the RTT it measures includes its own queue, and cwnd grows
+ * far past the path's capacity. A throttled socket is not cwnd-limited, so
+ * congestion control stops growing cwnd meanwhile. When its frames leave,
+ * tcp_tsq_release() lists it and tcp_poll() lets it send again.
+ */
+void tcp_tsq_release(struct stack *st, struct pkt *p)
 {
-	return tp->sk.protocol == IPPROTO_TCP_;
+	uint32_t idx = p->tsq_owner - 1;
+	struct tcp_sock *tp;
+
+	p->tsq_owner = 0;
+	if (idx >= st->tcp.nsocks)
+		return;
+	tp = &st->tcp.socks[idx];
+	if (tp->gen != p->tsq_gen || !tcp_sock_in_use(tp))
+		return;
+	tp->tsq_bytes = tp->tsq_bytes > p->tsq_len ? tp->tsq_bytes - p->tsq_len : 0;
+	if (tp->tsq_throttled && !tp->tsq_listed) {
+		tp->tsq_listed = 1;
+		tp->tsq_next = st->tcp.tsq_head;
+		st->tcp.tsq_head = tp;
+	}
+}
+
+void tcp_poll(struct stack *st)
+{
+	struct tcp_sock *tp;
+
+	while ((tp = st->tcp.tsq_head)) {
+		st->tcp.tsq_head = tp->tsq_next;
+		tp->tsq_next = NULL;
+		tp->tsq_listed = 0;
+		if (!tp->tsq_throttled)
+			continue;
+		tp->tsq_throttled = 0;
+		tcp_write_xmit(st, tp);
+	}
+}
+
+/* Linux tcp_update_pacing_rate(): twice cwnd per RTT in slow start, 1.2
+ * times after; TCP small queues are sized from it even when nothing
+ * paces. */
+void tcp_update_pacing_rate(struct tcp_sock *tp)
+{
+	uint32_t srtt = tp->srtt_us >> 3;
+	uint64_t rate;
+
+	if (!srtt) {
+		tp->sk_pacing_rate = UINT64_MAX;
+		return;
+	}
+	rate = (uint64_t)tp->mss_cache * tcp_snd_cwnd(tp) * 1000000ull / srtt;
+	if (tcp_snd_cwnd(tp) < tp->cc.snd_ssthresh / 2)
+		rate *= 2;
+	else
+		rate = rate * 6 / 5;
+	tp->sk_pacing_rate = rate;
 }
 
 void tcp_fini(struct stack *st)
@@ -192,12 +265,17 @@ struct tcp_sock *tcp_sock_alloc(struct stack *st)
 {
 	struct tcp_table *t = &st->tcp;
 	struct tcp_sock *tp = t->free_socks;
+	uint16_t gen;
 
 	if (!tp)
 		return NULL;
 	t->free_socks = tp->hash_next;
 	t->nfree_socks--;
+	gen = tp->gen;
 	tcp_init_sock_defaults(st, tp);
+	/* Frames still queued from the previous user of this slot must not
+	 * release quota from the new one. */
+	tp->gen = (uint16_t)(gen + 1);
 	return tp;
 }
 
@@ -208,7 +286,20 @@ static void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 	pkt_queue_purge(&tp->ofo_q);
 	pkt_queue_purge(&tp->rx_hold);
 	sock_evq_remove(st, &tp->sk);
-	memset(tp, 0, sizeof(*tp));
+	if (tp->tsq_listed) {
+		struct tcp_sock **pp = &st->tcp.tsq_head;
+
+		while (*pp && *pp != tp)
+			pp = &(*pp)->tsq_next;
+		if (*pp)
+			*pp = tp->tsq_next;
+	}
+	{
+		uint16_t gen = tp->gen;
+
+		memset(tp, 0, sizeof(*tp));
+		tp->gen = gen;
+	}
 	tp->hash_next = st->tcp.free_socks;
 	st->tcp.free_socks = tp;
 	st->tcp.nfree_socks++;
@@ -244,6 +335,7 @@ void tcp_init_sock_defaults(struct stack *st, struct tcp_sock *tp)
 	tp->cc.snd_cwnd_clamp = ~0u;
 	tp->cc.mss = TCP_MSS_DEFAULT;
 	tp->rack.reo_wnd_steps = 1;
+	tp->sk_pacing_rate = UINT64_MAX;
 	tp->ack.ato_us = TCP_ATO_MIN_US;
 	tp->ack.rcv_mss = TCP_MSS_DEFAULT;
 	pkt_queue_init(&tp->write_q);

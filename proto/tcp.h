@@ -327,6 +327,12 @@ struct tcp_sock {
 	uint8_t is_sack_reneg;
 	uint8_t rcvbuf_locked;		/* SO_RCVBUF set: no autotuning */
 	uint32_t lost;			/* packets ever marked lost */
+	uint16_t gen;			/* bumped each time the pool hands this socket out */
+	uint8_t tsq_throttled;		/* stopped by TCP small queues, resume on free */
+	uint8_t tsq_listed;
+	uint32_t tsq_bytes;		/* bytes of ours below TCP (stack queue, link ring) */
+	struct tcp_sock *tsq_next;
+	uint64_t sk_pacing_rate;	/* bytes/s, Linux tcp_update_pacing_rate */
 
 	/* timers */
 	struct wheel_timer rtx_timer;	/* RTO, persist, TLP or RACK reordering */
@@ -410,6 +416,7 @@ struct tcp_table {
 	uint32_t port_hint;		/* ephemeral search start */
 	struct tcp_secret secret;
 	uint32_t curr_estab;
+	struct tcp_sock *tsq_head;	/* sockets that may send again */
 };
 
 /* TCP MIBs: Tcp (RFC 4022) and TcpExt (Linux), with nstat names. */
@@ -694,6 +701,10 @@ void tcp_set_rto(struct tcp_sock *tp);
 void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks);
 void tcp_rcv_space_adjust(struct stack *st, struct tcp_sock *tp);
 bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq, uint32_t end_seq);
+
+void tcp_tsq_release(struct stack *st, struct pkt *p);
+void tcp_poll(struct stack *st);
+void tcp_update_pacing_rate(struct tcp_sock *tp);
 
 /* tcp_output.c */
 void tcp_write_xmit(struct stack *st, struct tcp_sock *tp);

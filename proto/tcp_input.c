@@ -750,6 +750,7 @@ static void tcp_cong_control(struct stack *st, struct tcp_sock *tp, uint32_t ack
 	tcp_cc_sync(st, tp);
 	if (tp->ca_ops->cong_control) {
 		tp->ca_ops->cong_control(&tp->cc, rs);
+		tcp_update_pacing_rate(tp);
 		return;
 	}
 	if (tp->cc.ca_state == TCP_CA_CWR || tp->cc.ca_state == TCP_CA_Recovery) {
@@ -766,6 +767,7 @@ static void tcp_cong_control(struct stack *st, struct tcp_sock *tp, uint32_t ack
 		}
 	}
 	tp->snd_cwnd_stamp_ns = st->now;
+	tcp_update_pacing_rate(tp);
 }
 
 /* Linux tcp_ack_probe(): a zero-window probe answered with an open window. */

@@ -232,6 +232,10 @@ int tcp_transmit_pkt(struct stack *st, struct tcp_sock *tp, struct pkt *pkt, boo
 	th->check = tcp_csum(tp->saddr, tp->daddr, th, seglen);
 	pkt_set_l4(out);
 	out->csum = PKT_CSUM_NONE;
+	out->tsq_owner = (uint32_t)(tp - st->tcp.socks) + 1;
+	out->tsq_gen = tp->gen;
+	out->tsq_len = pkt_len(out);
+	tp->tsq_bytes += out->tsq_len;
 
 	if (cb->tcp_flags & TH_ACK)
 		tcp_event_ack_sent(st, tp);
@@ -386,6 +390,19 @@ void tcp_send_syn(struct stack *st, struct tcp_sock *tp)
 	tcp_reset_rtx_timer(st, tp, TCP_TIMER_RETRANS, tp->rto_us);
 }
 
+/* Linux tcp_small_queue_check() limit: ~1 ms at the pacing rate, at least
+ * two full frames, at most tcp_limit_output_bytes. */
+static bool tcp_tsq_full(const struct stack *st, const struct tcp_sock *tp)
+{
+	uint64_t limit = tp->sk_pacing_rate >> 10, floor = 2u * (tp->mss_cache + 66u);
+
+	if (limit < floor)
+		limit = floor;
+	if (limit > st->cfg.tun.tcp_limit_output_bytes)
+		limit = st->cfg.tun.tcp_limit_output_bytes;
+	return tp->tsq_bytes >= limit;
+}
+
 /* Linux tcp_cwnd_test(): packets cwnd allows now; a lone FIN is never
  * held back by cwnd. */
 static uint32_t tcp_cwnd_test(const struct tcp_sock *tp, bool fin_only)
@@ -495,6 +512,10 @@ void tcp_write_xmit(struct stack *st, struct tcp_sock *tp)
 		quota = tcp_cwnd_test(tp, fin_only);
 		if (!quota) {
 			tp->is_cwnd_limited = 1;
+			break;
+		}
+		if (tcp_tsq_full(st, tp)) {
+			tp->tsq_throttled = 1;
 			break;
 		}
 		len = avail > mss ? mss : (uint32_t)avail;
