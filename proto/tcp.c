@@ -658,6 +658,7 @@ struct tcp_sock *tcp_accept(struct stack *st, struct tcp_sock *lt)
 int tcp_connect(struct stack *st, struct tcp_sock *tp, uint32_t daddr, uint16_t dport)
 {
 	struct route_res res;
+	struct tcp_tw *tw;
 	int rc;
 
 	if (tp->state == TCP_SYN_SENT)
@@ -684,7 +685,28 @@ int tcp_connect(struct stack *st, struct tcp_sock *tp, uint32_t daddr, uint16_t 
 		tp->dport = 0;
 		return -EADDRNOTAVAIL;
 	}
-	tp->iss = tcp_isn(&st->tcp.secret, tp->saddr, daddr, tp->sport, dport, st->now);
+	tw = tcp_tw_lookup(st, tp->saddr, tp->sport, daddr, dport);
+	if (tw) {
+		/* Linux tcp_twsk_unique(): take the tuple over only when PAWS
+		 * will reject the old incarnation, and start the new sequence
+		 * space beyond anything the old one can still have in flight. */
+		if (!tcp_tw_may_reuse(st, tw)) {
+			tp->daddr = 0;
+			tp->dport = 0;
+			return -EADDRNOTAVAIL;
+		}
+		tp->iss = tw->snd_nxt + 65535 + 2;
+		if (!tp->iss)
+			tp->iss = 1;
+		tp->ts_recent = tw->ts_recent;
+		tp->ts_recent_stamp = tw->ts_recent_stamp;
+		TCPEXT_INC(st, TW_RECYCLED);
+		/* The TIME-WAIT entry's port reference is released, ours was
+		 * taken by bind. */
+		tcp_tw_kill(st, tw);
+	} else {
+		tp->iss = tcp_isn(&st->tcp.secret, tp->saddr, daddr, tp->sport, dport, st->now);
+	}
 	tp->ts_off = tcp_ts_offset(&st->tcp.secret, tp->saddr, daddr);
 	tcp_set_state(st, tp, TCP_SYN_SENT);
 	tcp_ehash_add(st, tp);
