@@ -93,6 +93,7 @@ struct tcp_skb_cb {
 	uint32_t tx_delivered;	/* rate sampling: tp->delivered at send */
 	uint64_t first_tx_ns;	/* rate sampling: tp->first_tx_ns at send */
 	uint64_t delivered_ns;	/* rate sampling: tp->delivered_ns at send */
+	uint32_t tx_order;	/* tp->tx_order when last (re)transmitted */
 };
 
 _Static_assert(sizeof(struct tcp_skb_cb) <= sizeof(((struct pkt *)0)->cb), "tcp_skb_cb too big");
@@ -111,7 +112,7 @@ static inline struct tcp_skb_cb *tcp_cb(struct pkt *p)
 /* RACK (RFC 8985 §6.1). */
 struct tcp_rack {
 	uint64_t xmit_ns;	/* send time of the most recently delivered segment */
-	uint32_t end_seq;	/* its end */
+	uint32_t tx_order;	/* its place in transmission order */
 	uint32_t rtt_us;	/* its RTT */
 	uint32_t last_delivered;	/* tp->delivered when reo_wnd last grew */
 	uint8_t reo_wnd_steps;	/* reo_wnd multiplier (RFC 8985 §6.2 step 4) */
@@ -293,6 +294,11 @@ struct tcp_sock {
 	uint32_t tlp_high_seq;		/* snd_nxt when a TLP was sent, 0 = none */
 	uint8_t tlp_retrans;		/* that TLP was a retransmission */
 	struct tcp_rack rack;
+	/* Counts transmissions. Segments sent in one call share a clock
+	 * reading, and RACK needs to know which left first: sequence
+	 * numbers cannot tell a retransmission from new data sent before
+	 * it (RFC 8985 §6.2 step 2 assumes distinct times). */
+	uint32_t tx_order;
 	uint32_t snd_cwnd_used;		/* packets used while not cwnd limited */
 	uint64_t snd_cwnd_stamp_ns;
 	uint64_t next_send_ns;		/* pacing: earliest next transmission */
@@ -773,7 +779,7 @@ void tcp_tw_kill(struct stack *st, struct tcp_tw *tw);
 /* tcp_recovery.c */
 int tcp_sacktag(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *opts,
 		uint32_t prior_snd_una, struct tcp_rate_sample *rs);
-void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t end_seq, uint64_t xmit_ns,
+void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t tx_order, uint64_t xmit_ns,
 		      uint64_t now_ns);
 void tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp);
 void tcp_rack_reo_timeout(struct stack *st, struct tcp_sock *tp);

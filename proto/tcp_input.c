@@ -698,7 +698,7 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 			tp->sacked_out--;
 		} else {
 			tp->delivered++;
-			tcp_rack_advance(tp, sacked, cb->end_seq, cb->tx_ns, st->now);
+			tcp_rack_advance(tp, sacked, cb->tx_order, cb->tx_ns, st->now);
 		}
 		if (sacked & TCPCB_LOST)
 			tp->lost_out--;

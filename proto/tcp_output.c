@@ -190,6 +190,7 @@ int tcp_transmit_pkt(struct stack *st, struct tcp_sock *tp, struct pkt *pkt, boo
 		}
 	}
 	cb->tx_ns = st->now;
+	cb->tx_order = ++tp->tx_order;
 
 	memset(&o, 0, sizeof(o));
 	o.wscale = -1;

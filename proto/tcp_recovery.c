@@ -101,13 +101,15 @@ void tcp_mark_skb_lost(struct tcp_sock *tp, struct pkt *p)
 
 /* --- RACK (RFC 8985) ------------------------------------------------------- */
 
-/* RFC 8985 §6.2 step 2: sent after (time, then sequence to break ties). */
-static bool tcp_sent_after(uint64_t t1, uint64_t t2, uint32_t seq1, uint32_t seq2)
+/* RFC 8985 §6.2 step 2: sent after. Times tie within one clock reading;
+ * the transmission order breaks the tie (the RFC's sequence-number
+ * tie-break would call new data sent before a retransmission "later"). */
+static bool tcp_sent_after(uint64_t t1, uint64_t t2, uint32_t order1, uint32_t order2)
 {
-	return t1 > t2 || (t1 == t2 && tcp_after(seq1, seq2));
+	return t1 > t2 || (t1 == t2 && (int32_t)(order1 - order2) > 0);
 }
 
-void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t end_seq, uint64_t xmit_ns,
+void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t tx_order, uint64_t xmit_ns,
 		      uint64_t now_ns)
 {
 	uint32_t rtt_us = (uint32_t)((now_ns - xmit_ns) / 1000);
@@ -119,9 +121,9 @@ void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t end_seq, uin
 		return;
 	tp->rack.advanced = 1;
 	tp->rack.rtt_us = rtt_us;
-	if (tcp_sent_after(xmit_ns, tp->rack.xmit_ns, end_seq, tp->rack.end_seq)) {
+	if (tcp_sent_after(xmit_ns, tp->rack.xmit_ns, tx_order, tp->rack.tx_order)) {
 		tp->rack.xmit_ns = xmit_ns;
-		tp->rack.end_seq = end_seq;
+		tp->rack.tx_order = tx_order;
 	}
 }
 
@@ -157,7 +159,7 @@ static uint32_t tcp_rack_detect_loss(struct stack *st, struct tcp_sock *tp)
 		/* Marked lost, not yet retransmitted: nothing to learn. */
 		if ((cb->sacked & TCPCB_LOST) && !(cb->sacked & TCPCB_SACKED_RETRANS))
 			continue;
-		if (!tcp_sent_after(tp->rack.xmit_ns, cb->tx_ns, tp->rack.end_seq, cb->end_seq))
+		if (!tcp_sent_after(tp->rack.xmit_ns, cb->tx_ns, tp->rack.tx_order, cb->tx_order))
 			break;
 		if (cb->sacked & TCPCB_SACKED_ACKED)
 			continue;
@@ -293,7 +295,7 @@ static void tcp_sacktag_one(struct tcp_sock *tp, struct pkt *p, uint32_t prior_f
 	cb->sacked |= TCPCB_SACKED_ACKED;
 	tp->sacked_out++;
 	tp->delivered++;
-	tcp_rack_advance(tp, sacked, cb->end_seq, cb->tx_ns, now);
+	tcp_rack_advance(tp, sacked, cb->tx_order, cb->tx_ns, now);
 	tcp_rate_pkt_delivered(tp, p, rs);
 	tcp_tsorted_del(tp, p);
 	*flag |= FLAG_DATA_SACKED;
