@@ -5,11 +5,13 @@
  *
  * Theory of operation. One round:
  *   1. reap completions: received frames go to stack_input() (at most
- *      `budget` per round; more pending is a time_squeeze), transmit
- *      completions free their packets, a doorbell re-arms its read;
+ *      `budget` per round; more pending is a time_squeeze) as one batch
+ *      (stack_rx_begin/end: TCP ACKs a flow's batch once, like GRO),
+ *      transmit completions free their packets, a doorbell re-arms its
+ *      read;
  *   2. run due timers (stack_timers);
  *   3. execute control commands (snapshots for `usnet status`);
- *   4. move frames from the stack's transmit queue into writev SQEs, give
+ *   4. move frames from the stack's transmit queue into write SQEs, give
  *      free buffers back to the provided-buffer ring, re-arm receive;
  *   5. submit once.
  * A round that found nothing spins for busy_poll_us (if set and the
@@ -321,6 +323,7 @@ static unsigned int worker_reap(struct worker *w, uint64_t now, bool *squeezed)
 	unsigned int head, seen = 0, rx = 0;
 
 	*squeezed = false;
+	stack_rx_begin(&w->st);
 	io_uring_for_each_cqe (&w->ring, head, cqe) {
 		if (rx == w->cfg->budget) {
 			*squeezed = true;
@@ -331,6 +334,7 @@ static unsigned int worker_reap(struct worker *w, uint64_t now, bool *squeezed)
 			rx++;
 	}
 	io_uring_cq_advance(&w->ring, seen);
+	stack_rx_end(&w->st, now);
 	return seen;
 }
 

@@ -57,6 +57,10 @@ struct stack_tunables {
 	uint32_t tcp_challenge_ack_limit;	/* per second, stack-wide */
 	uint32_t tcp_rto_min_us;
 	uint32_t tcp_limit_output_bytes;	/* TCP small queues cap per socket */
+	/* ACK in-order data once per receive batch (stack_rx_begin/end), at
+	 * most every 64 KB, as Linux does for a GRO packet; 0: every second
+	 * segment even within a batch. */
+	uint32_t tcp_ack_coalesce;
 	uint32_t somaxconn;
 	uint32_t ip_local_port_range[2];
 };

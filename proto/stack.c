@@ -49,6 +49,7 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->tun.tcp_wmem[2] = 4194304;
 	strcpy(cfg->tun.tcp_congestion_control, "cubic");
 	cfg->tun.tcp_tw_reuse = 1;
+	cfg->tun.tcp_ack_coalesce = 1;
 	cfg->tun.tcp_fin_timeout_s = TCP_FIN_TIMEOUT_S;
 	cfg->tun.tcp_keepalive_time_s = TCP_KEEPALIVE_TIME_S;
 	cfg->tun.tcp_keepalive_intvl_s = TCP_KEEPALIVE_INTVL_S;
@@ -131,6 +132,18 @@ void stack_timers(struct stack *st, uint64_t now_ns)
 	st->now = now_ns;
 	neigh_timers(st);
 	wheel_advance(&st->wheel, now_ns, st, STACK_TIMER_BUDGET);
+}
+
+void stack_rx_begin(struct stack *st)
+{
+	st->rx_batch = true;
+}
+
+void stack_rx_end(struct stack *st, uint64_t now_ns)
+{
+	st->now = now_ns;
+	st->rx_batch = false;
+	tcp_poll(st);
 }
 
 void stack_poll(struct stack *st, uint64_t now_ns)

@@ -42,6 +42,7 @@ struct stack {
 	struct stack_cfg cfg;
 	struct pkt_pool *pool;
 	uint64_t now; /* ns, set by every entry point */
+	bool rx_batch; /* between stack_rx_begin() and stack_rx_end() */
 	struct rng rng;
 	struct pkt_queue txq; /* frames for the link, drained by the caller */
 	struct mib mib;
@@ -83,6 +84,17 @@ void stack_input(struct stack *st, struct pkt *pkt, uint64_t now_ns);
  * stack_next_timer() then says "now" if more are due) */
 #define STACK_TIMER_BUDGET 4096
 void stack_timers(struct stack *st, uint64_t now_ns);
+
+/**
+ * stack_rx_begin() - frames given to stack_input() until stack_rx_end() came
+ * in one batch from the link (one NAPI round): TCP may answer a flow's
+ * in-order data with one ACK for the batch, as Linux does for a GRO packet
+ * (tunable tcp_ack_coalesce). Without a batch, every frame stands alone.
+ */
+void stack_rx_begin(struct stack *st);
+
+/** stack_rx_end() - end the batch: send the ACKs it owes */
+void stack_rx_end(struct stack *st, uint64_t now_ns);
 
 /**
  * stack_poll() - run work that frees of transmitted frames made possible

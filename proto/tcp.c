@@ -118,25 +118,37 @@ void tcp_tsq_release(struct stack *st, struct pkt *p)
 	if (tp->gen != p->tsq_gen || !tcp_sock_in_use(tp))
 		return;
 	tp->tsq_bytes = tp->tsq_bytes > p->tsq_len ? tp->tsq_bytes - p->tsq_len : 0;
-	if (tp->tsq_throttled && !tp->tsq_listed) {
-		tp->tsq_listed = 1;
-		tp->tsq_next = st->tcp.tsq_head;
-		st->tcp.tsq_head = tp;
-	}
+	if (tp->tsq_throttled)
+		tcp_poll_add(st, tp);
+}
+
+void tcp_poll_add(struct stack *st, struct tcp_sock *tp)
+{
+	if (tp->poll_listed)
+		return;
+	tp->poll_listed = 1;
+	tp->poll_next = st->tcp.poll_head;
+	st->tcp.poll_head = tp;
 }
 
 void tcp_poll(struct stack *st)
 {
 	struct tcp_sock *tp;
 
-	while ((tp = st->tcp.tsq_head)) {
-		st->tcp.tsq_head = tp->tsq_next;
-		tp->tsq_next = NULL;
-		tp->tsq_listed = 0;
-		if (!tp->tsq_throttled)
-			continue;
-		tp->tsq_throttled = 0;
-		tcp_write_xmit(st, tp);
+	while ((tp = st->tcp.poll_head)) {
+		st->tcp.poll_head = tp->poll_next;
+		tp->poll_next = NULL;
+		tp->poll_listed = 0;
+		if (tp->tsq_throttled) {
+			tp->tsq_throttled = 0;
+			tcp_write_xmit(st, tp);
+		}
+		if (tp->ack_deferred) {
+			/* Data sent above carried the ACK already. */
+			tp->ack_deferred = 0;
+			if (tp->ack.pending & TCP_ACK_SCHED)
+				tcp_send_ack(st, tp);
+		}
 	}
 }
 
@@ -286,13 +298,13 @@ static void tcp_sock_free(struct stack *st, struct tcp_sock *tp)
 	pkt_queue_purge(&tp->ofo_q);
 	pkt_queue_purge(&tp->rx_hold);
 	sock_evq_remove(st, &tp->sk);
-	if (tp->tsq_listed) {
-		struct tcp_sock **pp = &st->tcp.tsq_head;
+	if (tp->poll_listed) {
+		struct tcp_sock **pp = &st->tcp.poll_head;
 
 		while (*pp && *pp != tp)
-			pp = &(*pp)->tsq_next;
+			pp = &(*pp)->poll_next;
 		if (*pp)
-			*pp = tp->tsq_next;
+			*pp = tp->poll_next;
 	}
 	{
 		uint16_t gen = tp->gen;

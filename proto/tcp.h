@@ -142,6 +142,8 @@ struct tcp_ack_state {
 #define TCP_ACK_TIMER 2		/* the delack timer is armed */
 #define TCP_ACK_PUSHED 4	/* the peer pushed: ACK soon */
 #define TCP_ACK_NOW 8		/* ACK with the next segment out, no delay */
+/* Most in-order data one coalesced ACK may cover (Linux's GRO limit). */
+#define TCP_ACK_COALESCE_MAX 65536u
 
 /* Which event the retransmit timer stands for (Linux ICSK_TIME_*). */
 enum tcp_rtx_timer {
@@ -335,9 +337,10 @@ struct tcp_sock {
 	uint32_t lost;			/* packets ever marked lost */
 	uint16_t gen;			/* bumped each time the pool hands this socket out */
 	uint8_t tsq_throttled;		/* stopped by TCP small queues, resume on free */
-	uint8_t tsq_listed;
+	uint8_t poll_listed;
+	uint8_t ack_deferred;		/* ACK owed at the end of the receive batch */
 	uint32_t tsq_bytes;		/* bytes of ours below TCP (stack queue, link ring) */
-	struct tcp_sock *tsq_next;
+	struct tcp_sock *poll_next;
 	uint64_t sk_pacing_rate;	/* bytes/s, Linux tcp_update_pacing_rate */
 
 	/* timers */
@@ -422,7 +425,7 @@ struct tcp_table {
 	uint32_t port_hint;		/* ephemeral search start */
 	struct tcp_secret secret;
 	uint32_t curr_estab;
-	struct tcp_sock *tsq_head;	/* sockets that may send again */
+	struct tcp_sock *poll_head;	/* sockets with work for tcp_poll() */
 };
 
 /* TCP MIBs: Tcp (RFC 4022) and TcpExt (Linux), with nstat names. */
@@ -709,6 +712,8 @@ void tcp_rcv_space_adjust(struct stack *st, struct tcp_sock *tp);
 bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq, uint32_t end_seq);
 
 void tcp_tsq_release(struct stack *st, struct pkt *p);
+/* Sockets with work for the end of the round (TSQ resume, coalesced ACK). */
+void tcp_poll_add(struct stack *st, struct tcp_sock *tp);
 void tcp_poll(struct stack *st);
 void tcp_update_pacing_rate(struct tcp_sock *tp);
 

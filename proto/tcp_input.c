@@ -268,9 +268,23 @@ static void tcp_ack_snd_check(struct stack *st, struct tcp_sock *tp)
 {
 	if (!(tp->ack.pending & TCP_ACK_SCHED))
 		return;
-	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss &&
-	     tcp_rx_space(tp) >= tp->rcv_wnd) ||
-	    tcp_in_quickack_mode(tp) || (tp->ack.pending & TCP_ACK_NOW) || tp->ofo_q.len) {
+	if (tcp_in_quickack_mode(tp) || (tp->ack.pending & TCP_ACK_NOW) || tp->ofo_q.len) {
+		tcp_send_ack(st, tp);
+		return;
+	}
+	if (tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss && tcp_rx_space(tp) >= tp->rcv_wnd) {
+		/* More than one full segment unacknowledged (RFC 9293
+		 * §3.8.6.3). Within a receive batch, one ACK at its end
+		 * covers them all, up to 64 KB: what Linux sends for a GRO
+		 * packet, and half the ACKs it would cost the peer to
+		 * process them one by one. Out-of-order data, quick-ACK
+		 * mode and pushed ACKs above never wait. */
+		if (st->rx_batch && st->cfg.tun.tcp_ack_coalesce &&
+		    tp->rcv_nxt - tp->rcv_wup < TCP_ACK_COALESCE_MAX) {
+			tp->ack_deferred = 1;
+			tcp_poll_add(st, tp);
+			return;
+		}
 		tcp_send_ack(st, tp);
 		return;
 	}
