@@ -491,7 +491,9 @@ static void tcp_data_queue_ofo(struct stack *st, struct tcp_sock *tp, struct pkt
 		return;
 	}
 	TCPEXT_INC(st, TCP_OFO_QUEUE);
-	/* RFC 5681 §4.2: an out-of-order segment is ACKed at once. */
+	/* RFC 5681 §4.2: an out-of-order segment is ACKed at once (the
+	 * sender's duplicate ACKs and SACK blocks come from these). */
+	tcp_schedule_ack(tp);
 	tp->ack.pending |= TCP_ACK_NOW;
 
 	for (cur = tp->ofo_q.head; cur; prev = cur, cur = cur->next) {
