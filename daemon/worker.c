@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sockdiag.h"
 #include "vnet.h"
 #include "worker.h"
 
@@ -264,6 +265,9 @@ static void worker_commands(struct worker *w)
 		case WCMD_SNAPSHOT:
 			worker_snapshot_fill(w, c->arg);
 			c->status = 0;
+			break;
+		case WCMD_SOCKETS:
+			c->status = sockdiag_tcp_dump(&w->st, c->arg);
 			break;
 		default:
 			c->status = -EOPNOTSUPP;
