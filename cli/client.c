@@ -45,11 +45,12 @@ void reply_free(struct reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int client_request(const char *path, uint16_t type, struct reply *r)
+int client_request(const char *path, uint16_t type, const struct client_rec *req_rec,
+		   struct reply *r)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = CLIENT_TIMEOUT_S };
-	uint64_t req[sizeof(struct ipc_hdr) / 8];
+	uint64_t req[256 / 8];
 	struct admin_buf b = { .buf = (uint8_t *)req, .cap = sizeof(req) };
 	uint32_t seq = (uint32_t)getpid();
 	int fd, rc = EXIT_FAIL;
@@ -84,6 +85,10 @@ int client_request(const char *path, uint16_t type, struct reply *r)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	admin_msg_init(&b, type, seq, 0, 0);
+	if (req_rec && admin_msg_add(&b, req_rec->type, req_rec->body, req_rec->len) < 0) {
+		fprintf(stderr, "usnet: request record too large\n");
+		goto out;
+	}
 	admin_msg_finish(&b);
 	if (send(fd, b.buf, b.len, MSG_NOSIGNAL) != (ssize_t)b.len) {
 		fprintf(stderr, "usnet: sending to usnetd: %s\n", strerror(errno));
@@ -149,7 +154,12 @@ int client_request(const char *path, uint16_t type, struct reply *r)
 		}
 		if (h.status) {
 			r->status = h.status;
-			fprintf(stderr, "usnet: usnetd: %s\n", strerror(-h.status));
+			if (h.status == -EOPNOTSUPP)
+				fprintf(stderr,
+					"usnet: usnetd does not know this command (an older usnetd than usnet %s?)\n",
+					PACKAGE_VERSION);
+			else
+				fprintf(stderr, "usnet: usnetd: %s\n", strerror(-h.status));
 			goto out;
 		}
 		while ((k = admin_msg_next(msg, (size_t)n, &off, &rec, &body)) > 0)

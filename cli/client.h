@@ -30,12 +30,22 @@ struct reply {
 	size_t nmsgs;
 };
 
+/** A record to send with a request (a filter, say). */
+struct client_rec {
+	uint16_t type;
+	const void *body;
+	size_t len;
+};
+
 /**
- * client_request() - send admin request @type to the daemon at @path and
- * collect its reply into @r. Prints one line to stderr on failure.
- * Return: EXIT_OK, EXIT_FAIL, or EXIT_NOT_RUNNING.
+ * client_request() - send admin request @type, with the record @req_rec if it
+ * is not NULL, to the daemon at @path and collect its reply into @r.
+ * Prints one line to stderr on failure.
+ * Return: EXIT_OK, EXIT_FAIL, EXIT_USAGE (a control path too long), or
+ * EXIT_NOT_RUNNING.
  */
-int client_request(const char *path, uint16_t type, struct reply *r);
+int client_request(const char *path, uint16_t type, const struct client_rec *req_rec,
+		   struct reply *r);
 
 void reply_free(struct reply *r);
 

@@ -12,4 +12,10 @@ struct cli_ctx {
 /** cmd_status() - `usnet status`. Return: an exit status (client.h). */
 int cmd_status(const struct cli_ctx *ctx, int argc, char **argv);
 
+/** cmd_sockets() - `usnet sockets`, ss style. Return: an exit status. */
+int cmd_sockets(const struct cli_ctx *ctx, int argc, char **argv);
+
+/** cmd_stats() - `usnet stats`, nstat style. Return: an exit status. */
+int cmd_stats(const struct cli_ctx *ctx, int argc, char **argv);
+
 #endif

@@ -207,7 +207,7 @@ int cmd_status(const struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "usnet: status: unexpected argument '%s'\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	rc = client_request(ctx->control, ADMIN_STATUS, &r);
+	rc = client_request(ctx->control, ADMIN_STATUS, NULL, &r);
 	if (rc != EXIT_OK) {
 		reply_free(&r);
 		return rc;

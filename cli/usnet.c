@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * usnet: the admin tool. Global options, then an object word matched by
- * unambiguous prefix against a table (OpenBSD relayctl parser: table order
- * never decides; "ambiguous" and "unknown" are errors listing the valid
- * words).
+ * usnet: the admin tool. Global options, then a command word matched by
+ * unambiguous prefix (parse.c: table order never decides; "ambiguous" and
+ * "unknown" are errors listing the valid words); each command parses the
+ * rest of the line itself.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "ipc/abi.h"
 #include "out.h"
+#include "parse.h"
 
 struct command {
 	const char *name;
@@ -22,6 +23,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "sockets", cmd_sockets, "TCP sockets, as ss -tn shows them (-a, -l, -i, -o, filters)" },
+	{ "stats", cmd_stats, "counters, as nstat shows them (-a, PATTERN...)" },
 	{ "status", cmd_status, "daemon, link, addresses, routes, neighbours and counters" },
 };
 
@@ -37,37 +40,19 @@ static void usage(FILE *f)
 		   "  -h, --help            this help\n"
 		   "  -V, --version         show the version\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nSee usnet(8).\n");
-}
-
-static void list_commands(FILE *f)
-{
-	fprintf(f, "usnet: valid commands:");
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, " %s", commands[i].name);
-	fprintf(f, "\n");
 }
 
 static const struct command *find_command(const char *word)
 {
-	const struct command *match = NULL;
-	size_t len = strlen(word);
-	int n = 0;
+	const char *names[NCOMMANDS];
+	int i;
 
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (!strcmp(commands[i].name, word))
-			return &commands[i];
-		if (!strncmp(commands[i].name, word, len)) {
-			match = &commands[i];
-			n++;
-		}
-	}
-	if (n == 1)
-		return match;
-	fprintf(stderr, "usnet: %s command '%s'\n", n ? "ambiguous" : "unknown", word);
-	list_commands(stderr);
-	return NULL;
+	for (size_t k = 0; k < NCOMMANDS; k++)
+		names[k] = commands[k].name;
+	i = parse_keyword(word, names, NCOMMANDS, "command", "usnet");
+	return i < 0 ? NULL : &commands[i];
 }
 
 int main(int argc, char **argv)

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "proto/drop.h"
 #include "proto/mib.h"
+#include "sockdiag.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -90,14 +91,9 @@ static void put_counter(struct admin_out *o, const char *group, const char *name
 	out_rec(o, ADMIN_REC_COUNTER, &r, sizeof(r));
 }
 
-static void encode_status(struct admin_out *o, struct ctl_server *srv, struct admin_req *req)
+static void put_daemon(struct admin_out *o, struct ctl_server *srv)
 {
-	struct worker_snapshot *s0 = req->cmds[0].arg;
 	struct admin_rec_daemon d;
-	struct admin_rec_link l;
-	struct link_stats ls = { 0 };
-	struct worker_stats ws = { 0 };
-	struct mib sum;
 
 	memset(&d, 0, sizeof(d));
 	snprintf(d.version, sizeof(d.version), "%s", PACKAGE_VERSION);
@@ -106,15 +102,47 @@ static void encode_status(struct admin_out *o, struct ctl_server *srv, struct ad
 	d.workers = srv->nworkers;
 	snprintf(d.rx_mode, sizeof(d.rx_mode), "%s", srv->workers[0].rx_mode);
 	out_rec(o, ADMIN_REC_DAEMON, &d, sizeof(d));
+}
 
-	memset(&sum, 0, sizeof(sum));
+/* The workers' MIBs summed by one loop over struct mib, never field by
+ * field, so that a counter added to a MIB needs no change here. */
+static void sum_mibs(const struct ctl_server *srv, const struct admin_req *req, struct mib *sum)
+{
+	memset(sum, 0, sizeof(*sum));
 	for (unsigned int i = 0; i < srv->nworkers; i++) {
 		const struct worker_snapshot *s = req->cmds[i].arg;
 		const uint64_t *src = (const uint64_t *)&s->mib;
-		uint64_t *dst = (uint64_t *)&sum;
+		uint64_t *dst = (uint64_t *)sum;
 
-		for (size_t k = 0; k < sizeof(sum) / sizeof(uint64_t); k++)
+		for (size_t k = 0; k < sizeof(*sum) / sizeof(uint64_t); k++)
 			dst[k] += src[k];
+	}
+}
+
+/* Every MIB counter with its nstat name, then one per drop reason. */
+static void put_counters(struct admin_out *o, const struct mib *sum)
+{
+	for (unsigned int g = 0; g < MIB__GROUPS; g++)
+		for (unsigned int i = 0; i < mib_group_size(g); i++)
+			put_counter(o, mib_group_name(g), mib_counter_name(g, i),
+				    mib_counter(sum, g, i));
+	for (unsigned int r = 0; r < DROP__MAX; r++)
+		put_counter(o, "Drop", drop_reason_name(r), sum->drop[r]);
+}
+
+static void encode_status(struct admin_out *o, struct ctl_server *srv, struct admin_req *req)
+{
+	struct worker_snapshot *s0 = req->cmds[0].arg;
+	struct admin_rec_link l;
+	struct link_stats ls = { 0 };
+	struct worker_stats ws = { 0 };
+	struct mib sum;
+
+	put_daemon(o, srv);
+	sum_mibs(srv, req, &sum);
+	for (unsigned int i = 0; i < srv->nworkers; i++) {
+		const struct worker_snapshot *s = req->cmds[i].arg;
+
 		ls.rx_packets += s->link.rx_packets;
 		ls.rx_bytes += s->link.rx_bytes;
 		ls.rx_dropped += s->link.rx_dropped;
@@ -125,7 +153,6 @@ static void encode_status(struct admin_out *o, struct ctl_server *srv, struct ad
 		WORKER_STATS(WS_SUM)
 #undef WS_SUM
 	}
-
 	memset(&l, 0, sizeof(l));
 	snprintf(l.name, sizeof(l.name), "%s", srv->link->name);
 	snprintf(l.kind, sizeof(l.kind), "%s", srv->link->kind);
@@ -192,15 +219,48 @@ static void encode_status(struct admin_out *o, struct ctl_server *srv, struct ad
 		}
 	}
 
-	for (unsigned int g = 0; g < MIB__GROUPS; g++)
-		for (unsigned int i = 0; i < mib_group_size(g); i++)
-			put_counter(o, mib_group_name(g), mib_counter_name(g, i),
-				    mib_counter(&sum, g, i));
-	for (unsigned int r = 0; r < DROP__MAX; r++)
-		put_counter(o, "Drop", drop_reason_name(r), sum.drop[r]);
+	put_counters(o, &sum);
 #define WS_PUT(n) put_counter(o, "Worker", #n, ws.n);
 	WORKER_STATS(WS_PUT)
 #undef WS_PUT
+}
+
+/* `usnet stats`: the daemon record (for the uptime) and the counters. */
+static void encode_stats(struct admin_out *o, struct ctl_server *srv, struct admin_req *req)
+{
+	struct mib sum;
+
+	put_daemon(o, srv);
+	sum_mibs(srv, req, &sum);
+	put_counters(o, &sum);
+}
+
+/* `usnet sockets`: every worker's dump, one record per socket; out_rec()
+ * splits them into as many messages as they need. */
+static void encode_sockets(struct admin_out *o, struct ctl_server *srv, struct admin_req *req)
+{
+	for (unsigned int w = 0; w < srv->nworkers; w++) {
+		const struct sockdiag_dump *d = req->cmds[w].arg;
+
+		for (size_t i = 0; i < d->n; i++)
+			out_rec(o, ADMIN_REC_TCP_SOCK, &d->recs[i], sizeof(d->recs[i]));
+	}
+}
+
+static void cmd_arg_free(struct worker_cmd *cmd)
+{
+	switch (cmd->type) {
+	case WCMD_SNAPSHOT:
+		worker_snapshot_free(cmd->arg);
+		break;
+	case WCMD_SOCKETS:
+		sockdiag_dump_free(cmd->arg);
+		free(cmd->arg);
+		break;
+	default:
+		break;
+	}
+	cmd->arg = NULL;
 }
 
 static void req_free(struct admin_req *req)
@@ -217,7 +277,7 @@ static void req_free(struct admin_req *req)
 	if (req->loop)
 		ev_timer_stop(req->loop, &req->timer);
 	for (unsigned int i = 0; i < srv->nworkers; i++)
-		worker_snapshot_free(req->cmds[i].arg);
+		cmd_arg_free(&req->cmds[i]);
 	free(req);
 }
 
@@ -248,6 +308,12 @@ static void req_answer(struct admin_req *req)
 	switch (req->type) {
 	case ADMIN_STATUS:
 		encode_status(o, srv, req);
+		break;
+	case ADMIN_STATS:
+		encode_stats(o, srv, req);
+		break;
+	case ADMIN_SOCKETS:
+		encode_sockets(o, srv, req);
 		break;
 	default:
 		break;
@@ -312,29 +378,62 @@ static void req_submit_waiting(struct admin_req *req)
 	}
 }
 
-static void start_snapshot(struct ctl_client *c, const struct ipc_hdr *h)
+/* A request that asks every worker, or NULL after replying with the error. */
+static struct admin_req *req_new(struct ctl_client *c, const struct ipc_hdr *h)
 {
 	struct ctl_server *srv = c->srv;
 	struct admin_req *req;
 
 	if (srv->nreqs >= ADMIN_MAX_REQS) {
 		reply_error(c, h->type, h->seq, -EBUSY);
-		return;
+		return NULL;
 	}
 	req = calloc(1, sizeof(*req));
 	if (!req) {
 		reply_error(c, h->type, h->seq, -ENOMEM);
-		return;
+		return NULL;
 	}
 	req->srv = srv;
 	req->loop = srv->loop;
 	req->client = c;
 	req->seq = h->seq;
 	req->type = h->type;
+	return req;
+}
+
+/* Hand @req's commands (their args set) to the workers, with a deadline. */
+static void req_start(struct admin_req *req)
+{
+	struct ctl_server *srv = req->srv;
+	struct admin_req **pp = &srv->reqs;
+
 	for (unsigned int i = 0; i < srv->nworkers; i++) {
-		req->cmds[i].type = WCMD_SNAPSHOT;
 		req->cmds[i].owner = req;
 		req->cmds[i].status = -EAGAIN;
+	}
+	req->client->inflight++;
+	/* Appended, so that requests waiting for room go in oldest first. */
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = req;
+	srv->nreqs++;
+	req_submit_waiting(req);
+	ev_timer_init(&req->timer, req_timeout_cb, ADMIN_WORKER_TIMEOUT, 0.);
+	req->timer.data = req;
+	ev_timer_start(srv->loop, &req->timer);
+}
+
+/* ADMIN_STATUS, ADMIN_STATS: a snapshot of each worker's tables and counters. */
+static void start_snapshot(struct ctl_client *c, const struct ipc_hdr *h, const void *msg,
+			   size_t len)
+{
+	struct ctl_server *srv = c->srv;
+	struct admin_req *req = req_new(c, h);
+
+	if (!req)
+		return;
+	for (unsigned int i = 0; i < srv->nworkers; i++) {
+		req->cmds[i].type = WCMD_SNAPSHOT;
 		req->cmds[i].arg = worker_snapshot_alloc(&srv->workers[i]);
 		if (!req->cmds[i].arg) {
 			req_free(req);
@@ -342,30 +441,58 @@ static void start_snapshot(struct ctl_client *c, const struct ipc_hdr *h)
 			return;
 		}
 	}
-	c->inflight++;
-	/* Appended, so that requests waiting for room go in oldest first. */
-	{
-		struct admin_req **pp = &srv->reqs;
+	req_start(req);
+}
 
-		while (*pp)
-			pp = &(*pp)->next;
-		*pp = req;
-		srv->nreqs++;
+/* ADMIN_SOCKETS: each worker dumps its TCP sockets, filtered by state. */
+static void start_sockets(struct ctl_client *c, const struct ipc_hdr *h, const void *msg,
+			  size_t len)
+{
+	struct ctl_server *srv = c->srv;
+	const struct admin_rec *rec;
+	struct admin_req *req;
+	uint32_t states = 0;
+	const void *body;
+	size_t off = 0;
+	int k;
+
+	while ((k = admin_msg_next(msg, len, &off, &rec, &body)) > 0)
+		if (rec->type == ADMIN_REC_SOCK_FILTER)
+			memcpy(&states, body, sizeof(states));
+	if (k < 0) {
+		reply_error(c, h->type, h->seq, k);
+		return;
 	}
-	req_submit_waiting(req);
-	ev_timer_init(&req->timer, req_timeout_cb, ADMIN_WORKER_TIMEOUT, 0.);
-	req->timer.data = req;
-	ev_timer_start(srv->loop, &req->timer);
+	req = req_new(c, h);
+	if (!req)
+		return;
+	for (unsigned int i = 0; i < srv->nworkers; i++) {
+		struct sockdiag_dump *d = calloc(1, sizeof(*d));
+
+		req->cmds[i].type = WCMD_SOCKETS;
+		req->cmds[i].arg = d;
+		if (!d) {
+			req_free(req);
+			reply_error(c, h->type, h->seq, -ENOMEM);
+			return;
+		}
+		d->states = states;
+		d->worker = (uint16_t)i;
+	}
+	req_start(req);
 }
 
 struct admin_cmd {
 	uint16_t type;
 	bool mutating; /* needs root or the admin group (none yet) */
-	void (*start)(struct ctl_client *c, const struct ipc_hdr *h);
+	void (*start)(struct ctl_client *c, const struct ipc_hdr *h, const void *msg, size_t len);
 };
 
+/* Every command so far only reads: any user may run it (DESIGN.md). */
 static const struct admin_cmd admin_cmds[] = {
 	{ ADMIN_STATUS, false, start_snapshot },
+	{ ADMIN_SOCKETS, false, start_sockets },
+	{ ADMIN_STATS, false, start_snapshot },
 };
 
 void admin_handle(struct ctl_client *c, const void *msg, size_t len)
@@ -394,7 +521,7 @@ void admin_handle(struct ctl_client *c, const void *msg, size_t len)
 			reply_error(c, h.type, h.seq, -EPERM);
 			return;
 		}
-		admin_cmds[i].start(c, &h);
+		admin_cmds[i].start(c, &h, msg, len);
 		return;
 	}
 	reply_error(c, h.type, h.seq, -EOPNOTSUPP);

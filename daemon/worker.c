@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sockdiag.h"
 #include "vnet.h"
 #include "worker.h"
 
@@ -279,6 +280,9 @@ static void worker_commands(struct worker *w)
 		case WCMD_SNAPSHOT:
 			worker_snapshot_fill(w, c->arg);
 			c->status = 0;
+			break;
+		case WCMD_SOCKETS:
+			c->status = sockdiag_tcp_dump(&w->st, c->arg);
 			break;
 		default:
 			c->status = -EOPNOTSUPP;

@@ -64,12 +64,13 @@ struct worker_snapshot {
 
 enum worker_cmd_type {
 	WCMD_SNAPSHOT = 1,
+	WCMD_SOCKETS, /* `usnet sockets`: dump the TCP sockets (sockdiag.h) */
 };
 
 struct worker_cmd {
 	enum worker_cmd_type type;
 	int status; /* set by the worker: 0 or -errno */
-	void *arg; /* WCMD_SNAPSHOT: struct worker_snapshot */
+	void *arg; /* WCMD_SNAPSHOT: struct worker_snapshot; WCMD_SOCKETS: struct sockdiag_dump */
 	void *owner; /* control-thread bookkeeping */
 };
 

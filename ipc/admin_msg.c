@@ -16,6 +16,8 @@ static const size_t rec_body_size[ADMIN_REC__MAX] = {
 	[ADMIN_REC_ROUTE] = sizeof(struct admin_rec_route),
 	[ADMIN_REC_NEIGH] = sizeof(struct admin_rec_neigh),
 	[ADMIN_REC_COUNTER] = sizeof(struct admin_rec_counter),
+	[ADMIN_REC_SOCK_FILTER] = sizeof(struct admin_rec_sock_filter),
+	[ADMIN_REC_TCP_SOCK] = sizeof(struct admin_rec_tcp_sock),
 };
 
 size_t admin_rec_body_size(unsigned int type)

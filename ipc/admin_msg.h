@@ -19,6 +19,8 @@
 
 enum admin_msg_type {
 	ADMIN_STATUS = 1, /* daemon, link, addresses, routes, neighbours, counters */
+	ADMIN_SOCKETS, /* request: optional ADMIN_REC_SOCK_FILTER; reply: ADMIN_REC_TCP_SOCK */
+	ADMIN_STATS, /* reply: ADMIN_REC_DAEMON, then ADMIN_REC_COUNTER per counter */
 	ADMIN__MAX
 };
 
@@ -29,6 +31,8 @@ enum admin_rec_type {
 	ADMIN_REC_ROUTE,
 	ADMIN_REC_NEIGH,
 	ADMIN_REC_COUNTER,
+	ADMIN_REC_SOCK_FILTER,
+	ADMIN_REC_TCP_SOCK,
 	ADMIN_REC__MAX
 };
 
@@ -100,6 +104,111 @@ struct admin_rec_counter {
 	uint64_t value;
 };
 
+/*
+ * Request body of ADMIN_SOCKETS: which sockets to list, by state. Without
+ * the record the daemon lists them all. Address and port filters are the
+ * client's business (ss's expressions, cli/cmd_sockets.c); the state mask
+ * is here so that `usnet sockets -l` on a daemon with 10,000 connections
+ * moves three records, not 10,000.
+ */
+struct admin_rec_sock_filter {
+	uint32_t states; /* bit (1 << tcp state), Linux's numbering; 0 = all */
+	uint32_t reserved;
+};
+
+/* admin_rec_tcp_sock.timer: what ss -o calls the pending timer */
+enum admin_tcp_timer {
+	ADMIN_TIMER_OFF = 0,
+	ADMIN_TIMER_ON, /* retransmission: RTO, TLP, RACK reordering, SYN */
+	ADMIN_TIMER_KEEPALIVE, /* keepalive or FIN-WAIT-2 timeout */
+	ADMIN_TIMER_TIMEWAIT,
+	ADMIN_TIMER_PERSIST, /* zero-window probe */
+};
+
+/* admin_rec_tcp_sock.flags */
+#define ADMIN_TCP_F_INFO 0x1 /* a full socket: the fields after daddr mean something */
+#define ADMIN_TCP_F_APP_LIMITED 0x2 /* the last delivery-rate sample was app-limited */
+
+/* admin_rec_tcp_sock.options: Linux's TCPI_OPT_* bits */
+#define ADMIN_TCPI_OPT_TIMESTAMPS 1
+#define ADMIN_TCPI_OPT_SACK 2
+#define ADMIN_TCPI_OPT_WSCALE 4
+
+#define ADMIN_TIME_NEVER UINT32_MAX /* a "last ..." time for an event that never happened */
+
+/*
+ * One TCP socket, as ss -tanio shows it: the fields of Linux's struct
+ * tcp_info that the engine keeps, with tcp_info's units (microseconds for
+ * RTTs and timers, milliseconds for "how long ago"), plus the state of
+ * entries that are not full sockets (SYN-RECV request socks and TIME-WAIT
+ * buckets: addresses, ports and state only, flags without
+ * ADMIN_TCP_F_INFO, every other field 0).
+ */
+struct admin_rec_tcp_sock {
+	uint8_t family; /* AF_INET */
+	uint8_t state; /* Linux's numbering: 1 ESTABLISHED ... 10 LISTEN, 11 CLOSING */
+	uint8_t ca_state; /* TCP_CA_Open 0, Disorder 1, CWR 2, Recovery 3, Loss 4 */
+	uint8_t options; /* ADMIN_TCPI_OPT_* */
+	uint8_t snd_wscale; /* the peer's shift, applied to its windows */
+	uint8_t rcv_wscale; /* ours */
+	uint8_t backoff; /* RTO doublings */
+	uint8_t retransmits; /* RTOs without progress */
+	uint8_t probes; /* zero-window or keepalive probes unanswered */
+	uint8_t timer; /* enum admin_tcp_timer */
+	uint8_t flags; /* ADMIN_TCP_F_* */
+	uint8_t pad;
+	uint16_t worker; /* the worker thread that owns the socket */
+	uint16_t sport; /* host order */
+	uint16_t dport; /* host order; 0 for a listener */
+	uint16_t pad2;
+	uint8_t saddr[16]; /* network order; all zero: any address */
+	uint8_t daddr[16];
+	uint32_t recv_q; /* bytes not yet read; listener: accept queue length */
+	uint32_t send_q; /* bytes not yet acknowledged; listener: backlog */
+	uint32_t timer_us; /* until the timer fires, 0 if due or off */
+	uint32_t rto_us;
+	uint32_t ato_us;
+	uint32_t snd_mss;
+	uint32_t rcv_mss;
+	uint32_t advmss;
+	uint32_t pmtu;
+	uint32_t rtt_us; /* smoothed */
+	uint32_t rttvar_us;
+	uint32_t min_rtt_us; /* 0: none yet */
+	uint32_t rcv_rtt_us; /* receiver-side estimate, 0: none yet */
+	uint32_t snd_cwnd; /* packets */
+	uint32_t snd_ssthresh; /* packets; >= 0x7fffffff: infinite (not printed) */
+	uint32_t rcv_ssthresh; /* bytes */
+	uint32_t rcv_space; /* bytes */
+	uint32_t snd_wnd; /* bytes */
+	uint32_t rcv_wnd; /* bytes */
+	uint32_t unacked; /* packets in flight or in the retransmit queue */
+	uint32_t sacked;
+	uint32_t lost;
+	uint32_t retrans; /* retransmitted and in flight */
+	uint32_t total_retrans;
+	uint32_t reordering;
+	uint32_t reord_seen;
+	uint32_t dsack_dups;
+	uint32_t segs_out;
+	uint32_t segs_in;
+	uint32_t data_segs_out;
+	uint32_t data_segs_in;
+	uint32_t delivered;
+	uint32_t notsent_bytes;
+	uint32_t total_rto;
+	uint32_t total_rto_recoveries;
+	uint32_t last_data_sent_ms; /* ago; ADMIN_TIME_NEVER */
+	uint32_t last_data_recv_ms;
+	uint32_t last_ack_recv_ms;
+	uint32_t pad3;
+	uint64_t bytes_acked;
+	uint64_t bytes_received;
+	uint64_t pacing_rate; /* bytes/s; UINT64_MAX: unlimited */
+	uint64_t delivery_rate; /* bytes/s, last sample */
+	char ca_name[16]; /* congestion control: "cubic", "reno" */
+};
+
 #define ADMIN_REC_BODY_ASSERT(t, sz) \
 	_Static_assert(sizeof(struct t) == (sz) && sizeof(struct t) % 8 == 0, #t " layout")
 ADMIN_REC_BODY_ASSERT(admin_rec, 8);
@@ -109,6 +218,12 @@ ADMIN_REC_BODY_ASSERT(admin_rec_addr, 40);
 ADMIN_REC_BODY_ASSERT(admin_rec_route, 56);
 ADMIN_REC_BODY_ASSERT(admin_rec_neigh, 64);
 ADMIN_REC_BODY_ASSERT(admin_rec_counter, 72);
+ADMIN_REC_BODY_ASSERT(admin_rec_sock_filter, 8);
+ADMIN_REC_BODY_ASSERT(admin_rec_tcp_sock, 256);
+_Static_assert(offsetof(struct admin_rec_tcp_sock, saddr) == 20 &&
+		       offsetof(struct admin_rec_tcp_sock, recv_q) == 52 &&
+		       offsetof(struct admin_rec_tcp_sock, bytes_acked) == 208,
+	       "admin_rec_tcp_sock layout");
 
 /**
  * admin_rec_body_size() - the body size a record type must have at least

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # usnet quick start: install what is needed, build, start usnetd on TAP
 # usnet0 with its kernel side in network namespace usnet-demo
-# (10.77.0.1/24; usnet is 10.77.0.2/24), ping usnet from the namespace,
-# show usnet's status, and clean up. --keep leaves it running to explore.
+# (10.77.0.1/24; usnet is 10.77.0.2/24) and its TCP echo, discard and
+# chargen services, ping usnet from the namespace, echo a line through
+# usnet's TCP with the kernel's nc, show usnet's sockets and counters, and
+# clean up. --keep leaves it running to explore.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,9 +46,9 @@ fi
 ip netns add "$NS"
 [ "$keep" = yes ] || trap cleanup EXIT INT TERM
 
-echo "==> usnetd -f --tap $TAP --address 10.77.0.2/24 --host-netns $NS --host-address 10.77.0.1/24"
+echo "==> usnetd -f --tap $TAP --address 10.77.0.2/24 --host-netns $NS --host-address 10.77.0.1/24 --service echo:7,discard:9,chargen:19"
 "$USNETD" -f --tap "$TAP" --address 10.77.0.2/24 --host-netns "$NS" \
-	--host-address 10.77.0.1/24 --control "$SOCK" &
+	--host-address 10.77.0.1/24 --control "$SOCK" --service echo:7,discard:9,chargen:19 &
 pid=$!
 i=0
 until "$USNET" --control "$SOCK" status >/dev/null 2>&1; do
@@ -67,15 +69,32 @@ ip netns exec "$NS" ip neigh show 10.77.0.2
 echo "==> usnet status   (first lines)"
 "$USNET" --control "$SOCK" status | sed -n '1,12p'
 
+echo "==> echo hello | ip netns exec $NS nc -N 10.77.0.2 7   (the kernel talks TCP to usnet's echo service)"
+reply=$(echo hello | ip netns exec "$NS" nc -N -w 5 10.77.0.2 7)
+echo "$reply"
+if [ "$reply" != hello ]; then
+	echo "quickstart: the echo service did not answer 'hello'" >&2
+	exit 1
+fi
+
+echo "==> usnet sockets -a   (usnet's TCP sockets, as ss -tan shows the kernel's)"
+"$USNET" --control "$SOCK" sockets -a
+
+echo "==> usnet stats 'Tcp*'   (usnet's TCP counters, as nstat shows the kernel's)"
+"$USNET" --control "$SOCK" stats 'Tcp*'
+
 cat <<EOT
 
 What next:
   - Run it yourself and keep it:   scripts/quickstart.sh --keep
-  - Watch the counters:            $USNET status      (or -j for JSON)
+  - Type to the echo service:      ip netns exec $NS nc 10.77.0.2 7
+  - Watch a stream from chargen:   ip netns exec $NS nc -d 10.77.0.2 19 | head
+  - Look at the connections:       $USNET sockets -i   (while one is open; -a for listeners too)
+  - Watch the counters:            $USNET stats        (or status; -j for JSON)
   - Flood it and compare with the kernel:   bench/icmp_flood.sh
   - Read the manuals:              man -l man/usnetd.8, man -l man/usnet.8
   - Run every test:                scripts/test.sh
-  TCP, UDP and unmodified programs over usnet (LD_PRELOAD) arrive in the next releases.
+  UDP and unmodified programs over usnet (LD_PRELOAD) arrive in the next releases.
 EOT
 if [ "$keep" = yes ]; then
 	echo

@@ -12,7 +12,7 @@
 #  - errors: an unreachable control socket exits 3 with one line on stderr
 #    naming the path (also for a socket file nobody listens on), an unknown
 #    command exits 2 listing the valid ones, an unexpected argument exits
-#    2, and an unambiguous prefix ("st") works.
+#    2, and an unambiguous prefix ("statu") works.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 it_init status
 
@@ -49,11 +49,11 @@ for r in "${REASONS[@]}"; do
 done
 ok "text lists all ${#REASONS[@]} drop reasons"
 
-# An unambiguous prefix is the command.
-rc=$(run_capture "$TMPD/st.txt" "$TMPD/st.err" "$USNET" --control "$SOCK" st)
-expect_eq "usnet st exit status" "$rc" 0
-grep -Eq "^link $TAP " "$TMPD/st.txt" || fail "usnet st did not print the status: $(cat "$TMPD/st.txt" "$TMPD/st.err")"
-ok "usnet st prints the status"
+# An unambiguous prefix is the command ("st" and "stat" are also stats).
+rc=$(run_capture "$TMPD/st.txt" "$TMPD/st.err" "$USNET" --control "$SOCK" statu)
+expect_eq "usnet statu exit status" "$rc" 0
+grep -Eq "^link $TAP " "$TMPD/st.txt" || fail "usnet statu did not print the status: $(cat "$TMPD/st.txt" "$TMPD/st.err")"
+ok "usnet statu prints the status"
 
 # --- JSON ---------------------------------------------------------------------
 for opts in "-j" "-j -p" "--json --pretty"; do

@@ -173,3 +173,99 @@ Test(admin_msg, random_bytes_never_crash_the_parser)
 			next_on(len);
 	}
 }
+
+Test(admin_msg, tcp_sock_record_round_trips_every_field)
+{
+	struct admin_rec_tcp_sock s, got;
+	const struct admin_rec *rec;
+	const void *body;
+	size_t off = 0;
+
+	/* Every byte distinct, so that a field copied to the wrong place or
+	 * a short copy shows. */
+	for (size_t i = 0; i < sizeof(s); i++)
+		((uint8_t *)&s)[i] = (uint8_t)(i * 7 + 1);
+	admin_msg_init(&b, ADMIN_SOCKETS, 3, IPC_F_REPLY, 0);
+	cr_assert_eq(admin_msg_add(&b, ADMIN_REC_TCP_SOCK, &s, sizeof(s)), 0);
+	admin_msg_finish(&b);
+	cr_assert_eq(b.len, sizeof(struct ipc_hdr) + sizeof(struct admin_rec) + 256);
+	cr_assert_eq(admin_msg_check(b.buf, b.len), 0);
+	cr_assert_eq(admin_msg_next(b.buf, b.len, &off, &rec, &body), 1);
+	cr_assert_eq(rec->type, ADMIN_REC_TCP_SOCK);
+	cr_assert_eq(rec->len, sizeof(struct admin_rec) + sizeof(s));
+	cr_assert_eq((uintptr_t)body % 8, 0);
+	memcpy(&got, body, sizeof(got));
+	cr_assert_eq(memcmp(&got, &s, sizeof(s)), 0);
+	cr_assert_eq(got.bytes_acked, s.bytes_acked);
+	cr_assert_eq(got.sport, s.sport);
+	cr_assert_eq(admin_msg_next(b.buf, b.len, &off, &rec, &body), 0);
+}
+
+Test(admin_msg, new_record_types_have_their_sizes)
+{
+	cr_assert_eq(admin_rec_body_size(ADMIN_REC_TCP_SOCK), 256);
+	cr_assert_eq(admin_rec_body_size(ADMIN_REC_SOCK_FILTER), 8);
+	cr_assert_eq(admin_rec_body_size(ADMIN_REC__MAX), 0, "unknown types are skipped");
+}
+
+Test(admin_msg, truncated_tcp_sock_record_is_rejected)
+{
+	struct admin_rec r = { .type = ADMIN_REC_TCP_SOCK, .len = sizeof(struct admin_rec) + 248 };
+	size_t at = sizeof(struct ipc_hdr);
+
+	/* 248 body bytes: a multiple of 8, inside the message, but 8 short
+	 * of a tcp_sock record, whose last field would be read past it. */
+	admin_msg_init(&b, ADMIN_SOCKETS, 1, IPC_F_REPLY, 0);
+	memcpy(b.buf + at, &r, sizeof(r));
+	cr_assert_eq(next_on(at + r.len), -EBADMSG);
+}
+
+Test(admin_msg, sockets_request_carries_its_state_filter)
+{
+	struct admin_rec_sock_filter f = { .states = (1u << 1) | (1u << 10) };
+	const struct admin_rec *rec;
+	const void *body;
+	size_t off = 0;
+	struct ipc_hdr h;
+
+	admin_msg_init(&b, ADMIN_SOCKETS, 9, 0, 0);
+	cr_assert_eq(admin_msg_add(&b, ADMIN_REC_SOCK_FILTER, &f, sizeof(f)), 0);
+	admin_msg_finish(&b);
+	cr_assert_eq(admin_msg_check(b.buf, b.len), 0);
+	memcpy(&h, b.buf, sizeof(h));
+	cr_assert_eq(h.type, ADMIN_SOCKETS);
+	cr_assert_eq(h.flags & IPC_F_REPLY, 0, "a request is not a reply");
+	cr_assert_eq(admin_msg_next(b.buf, b.len, &off, &rec, &body), 1);
+	cr_assert_eq(rec->type, ADMIN_REC_SOCK_FILTER);
+	cr_assert_eq(((const struct admin_rec_sock_filter *)body)->states, f.states);
+}
+
+/* The daemon fills messages of IPC_MSG_MAX and starts another when a
+ * record does not fit: every record must fit in an empty message, and a
+ * full message must still be a valid one. */
+Test(admin_msg, tcp_sock_records_fill_a_message_and_stay_valid)
+{
+	struct admin_rec_tcp_sock s = { .state = 1, .sport = 7 };
+	const struct admin_rec *rec;
+	const void *body;
+	size_t off = 0, want, n = 0;
+
+	admin_msg_init(&b, ADMIN_SOCKETS, 1, IPC_F_REPLY | IPC_F_MORE, 0);
+	while (admin_msg_add(&b, ADMIN_REC_TCP_SOCK, &s, sizeof(s)) == 0) {
+		s.dport++;
+		n++;
+	}
+	want = (IPC_MSG_MAX - sizeof(struct ipc_hdr)) / (sizeof(struct admin_rec) + sizeof(s));
+	cr_assert_eq(n, want, "records in a full message: got %zu, want %zu", n, want);
+	admin_msg_finish(&b);
+	cr_assert_leq(b.len, IPC_MSG_MAX);
+	cr_assert_eq(admin_msg_check(b.buf, b.len), 0);
+	n = 0;
+	while (admin_msg_next(b.buf, b.len, &off, &rec, &body) == 1) {
+		const struct admin_rec_tcp_sock *t = body;
+
+		cr_assert_eq(t->dport, n, "record %zu out of order", n);
+		n++;
+	}
+	cr_assert_eq(n, want);
+}
