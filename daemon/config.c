@@ -464,7 +464,7 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 	struct option longopts[NDIRECTIVES + 1];
 	char shortopts[2 * NDIRECTIVES + 2];
 	size_t k = 0;
-	bool cli_addrs = false;
+	bool cli_addrs = false, cli_services = false;
 	int c, idx;
 
 	memset(longopts, 0, sizeof(longopts));
@@ -571,6 +571,11 @@ int config_parse_args(struct usnetd_config *cfg, int argc, char **argv)
 			/* Addresses on the command line replace the file's. */
 			cfg->naddrs = 0;
 			cli_addrs = true;
+		}
+		if (!strcmp(d->name, "service") && !cli_services) {
+			/* So do services. */
+			cfg->nservices = 0;
+			cli_services = true;
 		}
 		if (d->set(cfg, optarg, why, sizeof(why)) < 0) {
 			fprintf(stderr, "usnetd: --%s %s: %s\n", d->name, optarg, why);

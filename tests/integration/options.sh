@@ -147,6 +147,17 @@ grep -q 'configuration OK' "$TMPD/out" || fail "--check-config: $(cat "$TMPD/out
 ip link show usnet7 >/dev/null 2>&1 && fail "--check-config created TAP usnet7"
 ok "--check-config created nothing"
 
+# --service on the command line replaces the file's services, as --address
+# replaces its addresses: the same port in both is no conflict, while the
+# same port twice in one list is.
+printf 'service echo:7\nservice discard:9\n' >"$TMPD/svc.conf"
+rc=$(run_capture "$TMPD/out" "$TMPD/err" "$USNETD" --check-config -c "$TMPD/svc.conf" \
+	--service echo:7,chargen:19)
+expect_eq "--service over a file's services (stderr: $(cat "$TMPD/err"))" "$rc" 0
+expect_fail "--service echo:7,echo:7" 2 "$USNETD" -c "$TMPD/svc.conf" --check-config \
+	--service echo:7,echo:7
+expect_in "--service echo:7,echo:7" "$ERR" "--service" "7"
+
 # --- run-time start-up failures -----------------------------------------------------
 missing=does-not-exist-$$
 expect_fail "--host-netns $missing" 1 "$USNETD" -c "$CONF" -f --tap "$TAP" \
