@@ -165,6 +165,8 @@ void h_fini(struct harness *h)
 		  " buffers free",
 		  h->pool.nfree_meta, h->pool.nmeta, h->pool.nfree_data, h->pool.ndata);
 	pkt_pool_fini(&h->pool);
+	if (h->ext_fini)
+		h->ext_fini(h);
 }
 
 /* --- building frames -------------------------------------------------------------- */
@@ -339,6 +341,9 @@ void h_advance(struct harness *h, uint64_t ns)
 		cr_assert(++rounds < 100000, "timers do not advance at %" PRIu64 " ns", h->now);
 	}
 	h->now = target;
+	/* Owner calls (tcp_connect, tcp_close...) take the time from the
+	 * stack: let them see the clock the test sees. */
+	h->st.now = target;
 }
 
 /* --- expectations ----------------------------------------------------------------- */
@@ -567,6 +572,8 @@ unsigned int h_fail_each_alloc_at(void (*scenario)(struct harness *), const char
 			  file, line, i, n, fh.pool.nfree_meta, fh.pool.nmeta, fh.pool.nfree_data,
 			  fh.pool.ndata);
 		pkt_pool_fini(&fh.pool);
+		if (fh.ext_fini)
+			fh.ext_fini(&fh);
 	}
 	return n;
 }

@@ -222,6 +222,10 @@ struct harness {
 	unsigned int sent_len;
 	unsigned int rx_frames; /* frames given to stack_input */
 	unsigned int tx_frames; /* frames popped from the transmit queue */
+	/* State of harness extensions (harness_tcp.c), released by h_fini()
+	 * through ext_fini. */
+	struct h_tcp *tcp;
+	void (*ext_fini)(struct harness *h);
 };
 
 /* --- setup ----------------------------------------------------------------- */
