@@ -477,7 +477,9 @@ static void tcp_data_queue_ofo(struct stack *st, struct tcp_sock *tp, struct pkt
 		return;
 	}
 	TCPEXT_INC(st, TCP_OFO_QUEUE);
-	/* RFC 5681 §4.2: an out-of-order segment is ACKed at once. */
+	/* RFC 5681 §4.2: an out-of-order segment is ACKed at once (Linux
+	 * inet_csk_schedule_ack() here; ACK_NOW alone is not an ACK owed). */
+	tcp_schedule_ack(tp);
 	tp->ack.pending |= TCP_ACK_NOW;
 
 	for (cur = tp->ofo_q.head; cur; prev = cur, cur = cur->next) {
