@@ -73,6 +73,18 @@ static void tcp_initial_window(const struct stack *st, const struct tcp_sock *lt
 	*rcv_wnd = mss ? space - space % mss : space;
 }
 
+/* The MSS a listener announces: the route's, lowered by TCP_MAXSEG (Linux
+ * tcp_mss_clamp() on the listener). Every SYN-ACK of a request announces
+ * the same, and a cookie's ACK finds it again. */
+static uint16_t tcp_req_advmss(struct stack *st, const struct tcp_sock *lt, uint32_t daddr)
+{
+	uint16_t advmss = tcp_route_mss(st, daddr);
+
+	if (lt->user_mss && advmss > lt->user_mss)
+		advmss = lt->user_mss;
+	return advmss;
+}
+
 static void tcp_send_synack(struct stack *st, const struct tcp_request *req, uint16_t advmss)
 {
 	struct tcp_opts_tx o;
@@ -106,7 +118,7 @@ static void tcp_req_timer_fn(void *ctx, struct wheel_timer *t)
 	req->retrans++;
 	TCP_INC(st, RETRANS_SEGS);
 	TCPEXT_INC(st, TCP_SYN_RETRANS);
-	tcp_send_synack(st, req, tcp_route_mss(st, req->daddr));
+	tcp_send_synack(st, req, tcp_req_advmss(st, req->listener, req->daddr));
 	timeo = (uint64_t)TCP_TIMEOUT_INIT_US << req->retrans;
 	if (timeo > TCP_RTO_MAX_US)
 		timeo = TCP_RTO_MAX_US;
@@ -321,7 +333,7 @@ static bool tcp_cookie_ack(struct stack *st, struct tcp_sock *lt, struct pkt *pk
 	cp.wscale_ok = wscale >= 0 && st->cfg.tun.tcp_window_scaling;
 	cp.snd_wscale = cp.wscale_ok ? (uint8_t)wscale : 0;
 	cp.sack_ok = sack && st->cfg.tun.tcp_sack;
-	tcp_initial_window(st, lt, tcp_route_mss(st, ip->saddr), cp.wscale_ok, &cp.rcv_wnd,
+	tcp_initial_window(st, lt, tcp_req_advmss(st, lt, ip->saddr), cp.wscale_ok, &cp.rcv_wnd,
 			   &cp.rcv_wscale);
 	child = tcp_create_child(st, lt, &cp, th, opts);
 	if (!child) {
@@ -343,10 +355,8 @@ static void tcp_conn_request(struct stack *st, struct tcp_sock *lt, struct pkt *
 	const struct tcp_hdr *th = (const struct tcp_hdr *)pkt_l4(pkt);
 	struct tcp_request tmp, *req = NULL;
 	bool want_cookie = false;
-	uint16_t advmss = tcp_route_mss(st, ip->saddr), peer_mss;
+	uint16_t advmss = tcp_req_advmss(st, lt, ip->saddr), peer_mss;
 
-	if (lt->user_mss && advmss > lt->user_mss)
-		advmss = lt->user_mss;
 	if ((tun->tcp_syncookies == 2 || lt->lq.synq_len >= lt->lq.backlog || !st->tcp.free_reqs) &&
 	    !isn) {
 		if (!tun->tcp_syncookies) {
@@ -479,7 +489,7 @@ void tcp_request_rcv(struct stack *st, struct tcp_request *req, struct pkt *pkt,
 
 	/* A retransmitted SYN: the SYN-ACK was lost. */
 	if (cb->seq == req->irs && (flg & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN && !paws_reject) {
-		tcp_send_synack(st, req, tcp_route_mss(st, req->daddr));
+		tcp_send_synack(st, req, tcp_req_advmss(st, lt, req->daddr));
 		pkt_consume(st, pkt);
 		return;
 	}
