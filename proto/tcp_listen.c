@@ -57,7 +57,8 @@ static void tcp_req_free(struct stack *st, struct tcp_request *req)
  * function of the listener's buffers, so that a cookie's ACK finds the
  * same values (Linux tcp_select_initial_window). */
 static void tcp_initial_window(const struct stack *st, const struct tcp_sock *lt, uint16_t mss,
-			       bool wscale_ok, uint32_t *rcv_wnd, uint8_t *rcv_wscale)
+			       bool wscale_ok, bool tstamp_ok, uint32_t *rcv_wnd,
+			       uint8_t *rcv_wscale)
 {
 	uint32_t space = lt->sk.rcvbuf > 65535 ? 65535 : lt->sk.rcvbuf;
 	uint32_t max = st->cfg.tun.tcp_rmem[2] > lt->sk.rcvbuf ? st->cfg.tun.tcp_rmem[2]
@@ -70,6 +71,11 @@ static void tcp_initial_window(const struct stack *st, const struct tcp_sock *lt
 			ws++;
 		}
 	*rcv_wscale = ws;
+	/* Whole segments of what the peer will send: the MSS less the
+	 * timestamp option every segment carries (Linux
+	 * tcp_openreq_init_rwin(): 65160 rather than 64240 for MSS 1460). */
+	if (tstamp_ok && mss > TCPOLEN_TIMESTAMP + 2)
+		mss -= TCPOLEN_TIMESTAMP + 2;
 	*rcv_wnd = mss ? space - space % mss : space;
 }
 
@@ -333,8 +339,8 @@ static bool tcp_cookie_ack(struct stack *st, struct tcp_sock *lt, struct pkt *pk
 	cp.wscale_ok = wscale >= 0 && st->cfg.tun.tcp_window_scaling;
 	cp.snd_wscale = cp.wscale_ok ? (uint8_t)wscale : 0;
 	cp.sack_ok = sack && st->cfg.tun.tcp_sack;
-	tcp_initial_window(st, lt, tcp_req_advmss(st, lt, ip->saddr), cp.wscale_ok, &cp.rcv_wnd,
-			   &cp.rcv_wscale);
+	tcp_initial_window(st, lt, tcp_req_advmss(st, lt, ip->saddr), cp.wscale_ok, cp.tstamp_ok,
+			   &cp.rcv_wnd, &cp.rcv_wscale);
 	child = tcp_create_child(st, lt, &cp, th, opts);
 	if (!child) {
 		TCPEXT_INC(st, LISTEN_DROPS);
@@ -394,7 +400,8 @@ static void tcp_conn_request(struct stack *st, struct tcp_sock *lt, struct pkt *
 	tmp.tstamp_ok = tun->tcp_timestamps && opts->saw_tstamp;
 	tmp.ts_recent = opts->saw_tstamp ? opts->tsval : 0;
 	tmp.ts_off = tcp_ts_offset(&st->tcp.secret, tmp.saddr, tmp.daddr);
-	tcp_initial_window(st, lt, advmss, tmp.wscale_ok, &tmp.rcv_wnd, &tmp.rcv_wscale);
+	tcp_initial_window(st, lt, advmss, tmp.wscale_ok, tmp.tstamp_ok, &tmp.rcv_wnd,
+			   &tmp.rcv_wscale);
 
 	if (want_cookie) {
 		uint16_t cmss;
