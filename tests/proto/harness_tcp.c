@@ -781,6 +781,7 @@ struct h_conn h_conn_new(struct harness *h, unsigned int flags)
 	c.peer_isn = H_PEER_ISN;
 	c.peer_ts_base = H_PEER_TS_BASE;
 	c.peer_mss = H_PEER_MSS;
+	c.peer_win = H_AUTO;
 	c.our_mss = (int)h->st.cfg.mtu - 40;
 	c.peer_wscale = (flags & H_WS) ? H_PEER_WSCALE : H_NONE;
 	c.our_wscale = H_NONE;
@@ -835,6 +836,8 @@ int h_connect(struct harness *h, struct h_conn *c)
 
 bool h_accept(struct harness *h, struct h_conn *c)
 {
+	if (!c->listener)
+		c->listener = h_listener(h, c->our_port);
 	cr_assert(c->listener, "h_accept: no listener");
 	h->st.now = h->now;
 	c->tp = tcp_accept(&h->st, c->listener);
@@ -857,8 +860,8 @@ void h_close(struct harness *h, struct h_conn *c)
 static struct h_seg h_peer_syn(struct harness *h, const struct h_conn *c, int flags,
 			       uint32_t ts_ecr)
 {
-	return SEG(.flags = flags, .seq = 0, .ack = (flags & TH_ACK) ? 1 : 0, .mss = c->peer_mss,
-		   .wscale = (c->flags & H_WS) ? c->peer_wscale : H_NONE,
+	return SEG(.flags = flags, .seq = 0, .ack = (flags & TH_ACK) ? 1 : 0, .win = c->peer_win,
+		   .mss = c->peer_mss, .wscale = (c->flags & H_WS) ? c->peer_wscale : H_NONE,
 		   .sack_ok = c->flags & H_SACK, .ts = c->flags & H_TS, .ts_val = h_ts(h),
 		   .ts_ecr = ts_ecr);
 }
@@ -919,7 +922,7 @@ void h_handshake_at(struct harness *h, struct h_conn *c, const char *file, int l
 			&f, file, line);
 		cr_assert(h_parse_seg(&f, &t), "%s:%d: SYN-ACK does not parse", file, line);
 		h_negotiated(c, &t);
-		h_send(h, c, SEG(.flags = TH_ACK, .seq = 1, .ack = 1));
+		h_send(h, c, SEG(.flags = TH_ACK, .seq = 1, .ack = 1, .win = c->peer_win));
 		h_expect_nothing_at(h, file, line);
 		if (!(c->flags & H_NO_ACCEPT)) {
 			cr_assert(h_accept(h, c), "%s:%d: nothing to accept after the handshake",

@@ -120,6 +120,7 @@ struct h_conn {
 	unsigned int flags; /* H_* given to h_conn_new() */
 	bool ws, sack; /* window scaling, SACK negotiated */
 	int peer_mss; /* the MSS option the peer sends; H_NONE: none */
+	int peer_win; /* raw window of the peer's SYN and handshake ACK; H_AUTO: default */
 	int our_mss; /* the MSS usnet announces (route MTU - 40) */
 	bool isn_known; /* our_isn learnt from usnet's SYN or SYN-ACK */
 	uint32_t last_tsval; /* absolute TSval of usnet's last segment */
@@ -175,7 +176,8 @@ struct tcp_sock *h_listener(struct harness *h, uint16_t port);
 int h_connect(struct harness *h, struct h_conn *c);
 
 /**
- * h_accept() - tcp_accept() on c->listener, attach test streams.
+ * h_accept() - tcp_accept() on c->listener (the listener of c->our_port if
+ * unset), attach test streams.
  * Return: false if the accept queue was empty.
  */
 bool h_accept(struct harness *h, struct h_conn *c);
