@@ -961,6 +961,13 @@ static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct 
 		return false;
 	}
 	if (th->flags & TH_SYN) {
+		/* Simultaneous open (RFC 9293 Figure 8): in SYN-RECEIVED the
+		 * peer's SYN,ACK that acknowledges our SYN completes the
+		 * handshake; it is not a new SYN (Linux since 6.10). */
+		if (tp->state == TCP_SYN_RECV && (th->flags & TH_ACK) &&
+		    cb->seq + 1 == cb->end_seq && cb->seq + 1 == tp->rcv_nxt &&
+		    ntohl(th->ack_seq) == tp->snd_nxt)
+			return true;
 syn_challenge:
 		TCP_INC(st, IN_ERRS);
 		TCPEXT_INC(st, TCP_SYN_CHALLENGE);
@@ -1265,6 +1272,12 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 		tp->snd_wl1 = cb->seq;
 		tcp_finish_connect(st, tp);
 		sock_event(st, &tp->sk, SK_EV_CONNECTED | SK_EV_WRITABLE);
+		if (th->flags & TH_SYN) {
+			/* The crossed SYN,ACK carries nothing more, and RFC
+			 * 9293 Figure 8 answers it with nothing. */
+			pkt_consume(st, pkt);
+			goto out;
+		}
 		break;
 	case TCP_FIN_WAIT1:
 		if (tp->snd_una != tp->write_seq)
