@@ -155,8 +155,12 @@ void h_init(struct harness *h)
 
 void h_fini(struct harness *h)
 {
-	unsigned int left = stack_tx_pending(&h->st);
+	unsigned int left;
 
+	if (h->finished)
+		return;
+	h->finished = true;
+	left = stack_tx_pending(&h->st);
 	cr_expect_eq(left, 0, "%u transmitted frame(s) left unchecked", left);
 	h_drain(h);
 	stack_fini(&h->st);

@@ -291,6 +291,35 @@ static void h_tw_find_fn(void *arg, const struct tcp_sock *tp, uint8_t state, ui
 		f->state = state;
 }
 
+struct h_state_find {
+	const struct h_conn *c;
+	int full, mini;
+};
+
+static void h_state_find_fn(void *arg, const struct tcp_sock *tp, uint8_t state, uint32_t saddr,
+			    uint16_t sport, uint32_t daddr, uint16_t dport)
+{
+	struct h_state_find *f = arg;
+
+	(void)saddr;
+	if (daddr != H_PEER_IP || ntohs(sport) != f->c->our_port || ntohs(dport) != f->c->peer_port)
+		return;
+	if (tp && state != TCP_CLOSE)
+		f->full = state;
+	else if (!tp)
+		f->mini = state;
+}
+
+int h_conn_state(struct harness *h, const struct h_conn *c)
+{
+	struct h_state_find f = { c, 0, 0 };
+
+	tcp_foreach(&h->st, h_state_find_fn, &f);
+	if (f.full)
+		return f.full;
+	return f.mini ? f.mini : TCP_CLOSE;
+}
+
 int h_tw_state(struct harness *h, const struct h_conn *c)
 {
 	struct h_tw_find f = { c, 0 };

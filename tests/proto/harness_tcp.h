@@ -286,6 +286,14 @@ static inline uint64_t h_tcpext_mib(const struct harness *h, enum tcpext_mib i)
 int h_tcp_state(const struct h_conn *c);
 
 /**
+ * h_conn_state() - the state of whatever holds @c's 4-tuple, as `usnet
+ * sockets` lists it (tcp_foreach): a full socket not in CLOSE, else a
+ * request sock (TCP_SYN_RECV) or TIME-WAIT entry (TCP_TIME_WAIT,
+ * TCP_FIN_WAIT2); TCP_CLOSE if nothing does
+ */
+int h_conn_state(struct harness *h, const struct h_conn *c);
+
+/**
  * h_tw_state() - TCP_TIME_WAIT or TCP_FIN_WAIT2 if a TIME-WAIT entry holds
  * @c's 4-tuple, else 0 (for `usnet sockets`-style checks)
  */
