@@ -400,6 +400,14 @@ static void tcp_conn_request(struct stack *st, struct tcp_sock *lt, struct pkt *
 	tmp.tstamp_ok = tun->tcp_timestamps && opts->saw_tstamp;
 	tmp.ts_recent = opts->saw_tstamp ? opts->tsval : 0;
 	tmp.ts_off = tcp_ts_offset(&st->tcp.secret, tmp.saddr, tmp.daddr);
+	if (want_cookie && !tmp.tstamp_ok) {
+		/* Only the timestamp can carry window scale and SACK through
+		 * a cookie: without it, do not offer them (Linux
+		 * tcp_clear_options()); the peer would scale a window we
+		 * then read unscaled, and ours too. */
+		tmp.wscale_ok = 0;
+		tmp.sack_ok = 0;
+	}
 	tcp_initial_window(st, lt, advmss, tmp.wscale_ok, tmp.tstamp_ok, &tmp.rcv_wnd,
 			   &tmp.rcv_wscale);
 
