@@ -548,8 +548,10 @@ void tcp_request_rcv(struct stack *st, struct tcp_request *req, struct pkt *pkt,
 		TCPEXT_INC(st, LISTEN_OVERFLOWS);
 		TCPEXT_INC(st, LISTEN_DROPS);
 		if (st->cfg.tun.tcp_abort_on_overflow) {
+			/* Linux tcp_check_req(): embryonic_reset */
 			tcp_send_reset_pkt(st, pkt);
 			tcp_req_free(st, req);
+			TCPEXT_INC(st, EMBRYONIC_RSTS);
 		}
 		pkt_drop(st, pkt, DROP_TCP_LISTEN_OVERFLOW);
 		return;
