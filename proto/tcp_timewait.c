@@ -52,8 +52,6 @@ static void tcp_tw_timer_fn(void *ctx, struct wheel_timer *t)
 	struct stack *st = ctx;
 	struct tcp_tw *tw = (struct tcp_tw *)((char *)t - offsetof(struct tcp_tw, timer));
 
-	if (tw->state == TCP_TIME_WAIT)
-		TCPEXT_INC(st, TW);
 	tcp_tw_kill(st, tw);
 }
 
@@ -96,6 +94,11 @@ void tcp_time_wait(struct stack *st, struct tcp_sock *tp, int state, uint64_t ti
 		timeo_ns = rto_ns;
 	if (state == TCP_TIME_WAIT)
 		timeo_ns = TCP_TIMEWAIT_NS;
+	/* Linux __inet_twsk_schedule() counts an entry (TIME-WAIT or an
+	 * orphan's FIN-WAIT-2) when it is made, if it is to last more than
+	 * 4 s; shorter ones are TWKilled, which we do not keep. */
+	if (timeo_ns > 4ull * 1000000000ull)
+		TCPEXT_INC(st, TW);
 	{
 		struct tcp_tw **head =
 			tcp_twhash_head(st, tw->saddr, tw->sport, tw->daddr, tw->dport);
