@@ -226,8 +226,9 @@ bool tcp_tw_rcv(struct stack *st, struct tcp_tw *tw, struct pkt *pkt, const stru
 	     (opts->saw_tstamp && (int32_t)(tw->ts_recent - opts->tsval) < 0))) {
 		uint32_t new_isn = tw->snd_nxt + 65535 + 2;
 
+		/* Linux counts TWRecycled only for connect()
+		 * (__inet_check_established), not here. */
 		*isn = new_isn ? new_isn : 1;
-		TCPEXT_INC(st, TW_RECYCLED);
 		tcp_tw_kill(st, tw);
 		return false;
 	}
