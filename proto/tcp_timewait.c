@@ -226,6 +226,14 @@ bool tcp_tw_rcv(struct stack *st, struct tcp_tw *tw, struct pkt *pkt, const stru
 	     (opts->saw_tstamp && (int32_t)(tw->ts_recent - opts->tsval) < 0))) {
 		uint32_t new_isn = tw->snd_nxt + 65535 + 2;
 
+		if (!tcp_listener_lookup(st, tw->saddr, tw->sport)) {
+			/* Nobody to take it (an active open's port): the
+			 * entry stays and repeats its ACK (Linux tcp_v4_rcv,
+			 * TCP_TW_SYN without a listener). */
+			tcp_tw_send_ack(st, tw);
+			pkt_drop(st, pkt, DROP_TCP_TIMEWAIT);
+			return true;
+		}
 		/* Linux counts TWRecycled only for connect()
 		 * (__inet_check_established), not here. */
 		*isn = new_isn ? new_isn : 1;
