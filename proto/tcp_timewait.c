@@ -140,6 +140,25 @@ static void tcp_tw_send_reset(struct stack *st, const struct pkt *pkt)
 		       cb->end_seq - cb->seq - !!(th->flags & TH_SYN) - !!(th->flags & TH_FIN));
 }
 
+/* Linux tcp_timewait_check_oow_rate_limit(): at most one ACK per
+ * tcp_invalid_ratelimit to segments that carry no data (or a SYN), so that
+ * two endpoints cannot loop ACKs at each other; data and FINs are always
+ * answered. */
+static bool tcp_tw_oow_rate_limited(struct stack *st, struct tcp_tw *tw, const struct tcp_hdr *th,
+				    const struct tcp_skb_cb *cb)
+{
+	uint64_t gap = (uint64_t)st->cfg.tun.tcp_invalid_ratelimit_ms * 1000000ull;
+
+	if (cb->seq != cb->end_seq && !(th->flags & TH_SYN))
+		return false;
+	if (tw->last_oow_ack_ns && st->now - tw->last_oow_ack_ns < gap) {
+		TCPEXT_INC(st, TCP_ACK_SKIPPED_TIME_WAIT);
+		return true;
+	}
+	tw->last_oow_ack_ns = st->now;
+	return false;
+}
+
 static bool tcp_tw_paws_reject(const struct stack *st, const struct tcp_tw *tw,
 			       const struct tcp_opts *opts)
 {
@@ -245,7 +264,8 @@ bool tcp_tw_rcv(struct stack *st, struct tcp_tw *tw, struct pkt *pkt, const stru
 			tcp_tw_reschedule(st, tw, TCP_TIMEWAIT_NS);
 		if (paws_reject)
 			TCPEXT_INC(st, PAWS_ESTAB);
-		tcp_tw_send_ack(st, tw);
+		if (!tcp_tw_oow_rate_limited(st, tw, th, cb))
+			tcp_tw_send_ack(st, tw);
 	}
 	pkt_drop(st, pkt, DROP_TCP_TIMEWAIT);
 	return true;
