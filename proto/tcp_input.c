@@ -820,9 +820,13 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 		goto old_ack;
 	}
 	/* RFC 9293 §3.10.7.4: an ACK of something not yet sent is dropped
-	 * (and answered with an ACK by the caller). */
-	if (tcp_after(ack, tp->snd_nxt))
+	 * and answered, with a challenge ACK so that the answer is rate
+	 * limited (RFC 5961 §5.2; Linux tcp_ack() since 6.10). */
+	if (tcp_after(ack, tp->snd_nxt)) {
+		if (!(flag & FLAG_NO_CHALLENGE_ACK))
+			tcp_send_challenge_ack(st, tp);
 		return -DROP_TCP_ACK_UNSENT_DATA;
+	}
 
 	if (tcp_after(ack, prior_snd_una)) {
 		flag |= FLAG_SND_UNA_ADVANCED;
@@ -1053,9 +1057,6 @@ void tcp_rcv_established(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 		return;
 	rc = tcp_ack(st, tp, pkt, opts, FLAG_SLOWPATH | FLAG_UPDATE_TS_RECENT);
 	if (rc < 0) {
-		/* Linux sends an ACK for an ACK of unsent data. */
-		if (-rc == DROP_TCP_ACK_UNSENT_DATA)
-			tcp_send_ack(st, tp);
 		pkt_drop(st, pkt, (enum drop_reason)-rc);
 		return;
 	}
