@@ -228,6 +228,18 @@ static bool tcp_oow_rate_limited(struct stack *st, struct tcp_sock *tp, int mib)
 	return false;
 }
 
+/* Linux tcp_oow_rate_limited(): duplicate ACKs to out-of-window or PAWS-
+ * failed segments are limited only for segments without data (or with a
+ * SYN): those are what two confused endpoints would loop; a data segment
+ * gets its ACK every time, as the sender needs it to recover. */
+static bool tcp_oow_dupack_limited(struct stack *st, struct tcp_sock *tp,
+				   const struct tcp_skb_cb *cb, int mib)
+{
+	if (cb->seq != cb->end_seq && !(cb->tcp_flags & TH_SYN))
+		return false;
+	return tcp_oow_rate_limited(st, tp, mib);
+}
+
 /* RFC 5961 §7: challenge ACKs, limited per socket and stack-wide. */
 static void tcp_send_challenge_ack(struct stack *st, struct tcp_sock *tp)
 {
@@ -924,7 +936,7 @@ static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct 
 			if (th->flags & TH_SYN)
 				goto syn_challenge;
 			TCPEXT_INC(st, PAWS_ESTAB);
-			if (!tcp_oow_rate_limited(st, tp, TCPEXT_TCP_ACK_SKIPPED_PAWS))
+			if (!tcp_oow_dupack_limited(st, tp, cb, TCPEXT_TCP_ACK_SKIPPED_PAWS))
 				tcp_send_dupack(st, tp, cb);
 			pkt_drop(st, pkt, DROP_TCP_RFC7323_PAWS);
 			return false;
@@ -935,7 +947,7 @@ static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct 
 		if (!(th->flags & TH_RST)) {
 			if (th->flags & TH_SYN)
 				goto syn_challenge;
-			if (!tcp_oow_rate_limited(st, tp, TCPEXT_TCP_ACK_SKIPPED_SEQ))
+			if (!tcp_oow_dupack_limited(st, tp, cb, TCPEXT_TCP_ACK_SKIPPED_SEQ))
 				tcp_send_dupack(st, tp, cb);
 		} else if (tcp_reset_check(tp, cb->seq)) {
 			goto reset;
