@@ -923,10 +923,11 @@ static bool tcp_reset_check(const struct tcp_sock *tp, uint32_t seq)
 	       (TCPF(tp->state) & (TCPF(TCP_CLOSE_WAIT) | TCPF(TCP_LAST_ACK) | TCPF(TCP_CLOSING)));
 }
 
-/* Linux tcp_validate_incoming(). Return: true to go on with the segment;
+/* Linux tcp_validate_incoming(). @syn_inerr: a SYN counts as InErrs
+ * (ESTABLISHED only, as Linux). Return: true to go on with the segment;
  * false if it was consumed or dropped. */
 static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
-				  const struct tcp_opts *opts)
+				  const struct tcp_opts *opts, bool syn_inerr)
 {
 	const struct tcp_hdr *th = (const struct tcp_hdr *)pkt_l4(pkt);
 	struct tcp_skb_cb *cb = tcp_cb(pkt);
@@ -985,7 +986,8 @@ static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct 
 		    ntohl(th->ack_seq) == tp->snd_nxt)
 			return true;
 syn_challenge:
-		TCP_INC(st, IN_ERRS);
+		if (syn_inerr)
+			TCP_INC(st, IN_ERRS);
 		TCPEXT_INC(st, TCP_SYN_CHALLENGE);
 		tcp_send_challenge_ack(st, tp);
 		pkt_drop(st, pkt, DROP_TCP_INVALID_SYN);
@@ -1065,7 +1067,7 @@ void tcp_rcv_established(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 		pkt_drop(st, pkt, DROP_TCP_FLAGS);
 		return;
 	}
-	if (!tcp_validate_incoming(st, tp, pkt, opts))
+	if (!tcp_validate_incoming(st, tp, pkt, opts, true))
 		return;
 	rc = tcp_ack(st, tp, pkt, opts, FLAG_SLOWPATH | FLAG_UPDATE_TS_RECENT);
 	if (rc < 0) {
@@ -1255,7 +1257,7 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 		pkt_drop(st, pkt, DROP_TCP_FLAGS);
 		return;
 	}
-	if (!tcp_validate_incoming(st, tp, pkt, opts))
+	if (!tcp_validate_incoming(st, tp, pkt, opts, false))
 		return;
 	if (!(th->flags & TH_ACK)) {
 		/* RFC 9293 §3.10.7.4: no ACK, drop. */
