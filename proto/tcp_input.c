@@ -1386,15 +1386,21 @@ void tcp_v4_rcv(struct stack *st, struct pkt *pkt)
 	uint32_t len = pkt_len(pkt), doff, isn = 0;
 
 	TCP_INC(st, IN_SEGS);
+	/* Linux tcp_v4_rcv(): a data offset below 5 words is a bad packet
+	 * (InErrs); a segment too short for its header, or for the offset
+	 * it claims, is only discarded. */
 	if (len < TCP_HDR_LEN) {
-		TCP_INC(st, IN_ERRS);
 		pkt_drop(st, pkt, DROP_TCP_HDR);
 		return;
 	}
 	th = (const struct tcp_hdr *)pkt->data;
 	doff = tcp_hdr_len(th);
-	if (doff < TCP_HDR_LEN || doff > len) {
+	if (doff < TCP_HDR_LEN) {
 		TCP_INC(st, IN_ERRS);
+		pkt_drop(st, pkt, DROP_TCP_HDR);
+		return;
+	}
+	if (doff > len) {
 		pkt_drop(st, pkt, DROP_TCP_HDR);
 		return;
 	}
