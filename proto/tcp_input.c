@@ -244,19 +244,26 @@ static bool tcp_oow_dupack_limited(struct stack *st, struct tcp_sock *tp,
 static void tcp_send_challenge_ack(struct stack *st, struct tcp_sock *tp)
 {
 	uint64_t sec = st->now / 1000000000ull;
+	uint32_t limit = st->cfg.tun.tcp_challenge_ack_limit;
 
 	if (tcp_oow_rate_limited(st, tp, TCPEXT_TCP_ACK_SKIPPED_CHALLENGE))
 		return;
+	/* Linux: INT_MAX turns the stack-wide limit off (the default). */
+	if (limit >= 0x7fffffffu)
+		goto send;
 	if (sec != st->challenge_stamp_s) {
+		uint32_t half = (limit + 1) >> 1;
+
 		st->challenge_stamp_s = sec;
-		/* Linux randomizes the budget so that its use cannot be
-		 * counted from outside (CVE-2016-5696). */
-		st->challenge_count = st->cfg.tun.tcp_challenge_ack_limit / 2 +
-				      rng_below(&st->rng, st->cfg.tun.tcp_challenge_ack_limit + 1);
+		/* Linux randomizes the budget, between limit/2 and 3*limit/2,
+		 * so that its use cannot be counted from outside
+		 * (CVE-2016-5696). */
+		st->challenge_count = half + rng_below(&st->rng, limit ? limit : 1);
 	}
 	if (st->challenge_count == 0)
 		return;
 	st->challenge_count--;
+send:
 	TCPEXT_INC(st, TCP_CHALLENGE_ACK);
 	tcp_send_ack(st, tp);
 }
