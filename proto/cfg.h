@@ -54,7 +54,7 @@ struct stack_tunables {
 	uint32_t tcp_max_reordering;
 	uint32_t tcp_min_rtt_wlen_s;
 	uint32_t tcp_invalid_ratelimit_ms;
-	uint32_t tcp_challenge_ack_limit;	/* per second, stack-wide */
+	uint32_t tcp_challenge_ack_limit;	/* per second, stack-wide; INT_MAX: no limit */
 	uint32_t tcp_rto_min_us;
 	uint32_t tcp_limit_output_bytes;	/* TCP small queues cap per socket */
 	/* ACK in-order data once per receive batch (stack_rx_begin/end), at

@@ -68,7 +68,9 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->tun.tcp_max_reordering = TCP_MAX_REORDERING;
 	cfg->tun.tcp_min_rtt_wlen_s = 300;
 	cfg->tun.tcp_invalid_ratelimit_ms = 500;
-	cfg->tun.tcp_challenge_ack_limit = 1000;
+	/* Linux 6.0+: INT_MAX, the stack-wide limit is off (per-socket
+	 * tcp_invalid_ratelimit still applies). */
+	cfg->tun.tcp_challenge_ack_limit = 0x7fffffff;
 	cfg->tun.tcp_rto_min_us = TCP_RTO_MIN_US;
 	cfg->tun.tcp_limit_output_bytes = 1048576;
 	cfg->tun.somaxconn = 4096;

@@ -486,6 +486,11 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state)
 	else if (!tcp_state_counts_estab(state) && tcp_state_counts_estab(old))
 		st->tcp.curr_estab--;
 	if (state == TCP_CLOSE) {
+		/* Linux tcp_set_state(): every end of a synchronized
+		 * connection that skips the FIN exchange is an EstabReset:
+		 * a RST either way, a timeout, an abort. */
+		if (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT)
+			TCP_INC(st, ESTAB_RESETS);
 		tcp_ehash_del(st, tp);
 		if (tp->bound) {
 			tcp_port_put(st, tp->sport);
@@ -544,8 +549,6 @@ void tcp_reset_sock(struct stack *st, struct tcp_sock *tp, int err)
 			break;
 		}
 	}
-	if (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT)
-		TCP_INC(st, ESTAB_RESETS);
 	tp->sk.err = err;
 	if (!tp->sk.orphan)
 		sock_event(st, &tp->sk, SK_EV_ERROR);

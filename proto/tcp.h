@@ -203,6 +203,7 @@ struct tcp_tw {
 	uint32_t ts_recent_stamp;	/* seconds */
 	uint32_t ts_off;
 	struct wheel_timer timer;
+	uint64_t last_oow_ack_ns;	/* tcp_invalid_ratelimit of our ACKs */
 };
 
 struct tcp_sock {

@@ -228,23 +228,42 @@ static bool tcp_oow_rate_limited(struct stack *st, struct tcp_sock *tp, int mib)
 	return false;
 }
 
+/* Linux tcp_oow_rate_limited(): duplicate ACKs to out-of-window or PAWS-
+ * failed segments are limited only for segments without data (or with a
+ * SYN): those are what two confused endpoints would loop; a data segment
+ * gets its ACK every time, as the sender needs it to recover. */
+static bool tcp_oow_dupack_limited(struct stack *st, struct tcp_sock *tp,
+				   const struct tcp_skb_cb *cb, int mib)
+{
+	if (cb->seq != cb->end_seq && !(cb->tcp_flags & TH_SYN))
+		return false;
+	return tcp_oow_rate_limited(st, tp, mib);
+}
+
 /* RFC 5961 §7: challenge ACKs, limited per socket and stack-wide. */
 static void tcp_send_challenge_ack(struct stack *st, struct tcp_sock *tp)
 {
 	uint64_t sec = st->now / 1000000000ull;
+	uint32_t limit = st->cfg.tun.tcp_challenge_ack_limit;
 
 	if (tcp_oow_rate_limited(st, tp, TCPEXT_TCP_ACK_SKIPPED_CHALLENGE))
 		return;
+	/* Linux: INT_MAX turns the stack-wide limit off (the default). */
+	if (limit >= 0x7fffffffu)
+		goto send;
 	if (sec != st->challenge_stamp_s) {
+		uint32_t half = (limit + 1) >> 1;
+
 		st->challenge_stamp_s = sec;
-		/* Linux randomizes the budget so that its use cannot be
-		 * counted from outside (CVE-2016-5696). */
-		st->challenge_count = st->cfg.tun.tcp_challenge_ack_limit / 2 +
-				      rng_below(&st->rng, st->cfg.tun.tcp_challenge_ack_limit + 1);
+		/* Linux randomizes the budget, between limit/2 and 3*limit/2,
+		 * so that its use cannot be counted from outside
+		 * (CVE-2016-5696). */
+		st->challenge_count = half + rng_below(&st->rng, limit ? limit : 1);
 	}
 	if (st->challenge_count == 0)
 		return;
 	st->challenge_count--;
+send:
 	TCPEXT_INC(st, TCP_CHALLENGE_ACK);
 	tcp_send_ack(st, tp);
 }
@@ -491,8 +510,8 @@ static void tcp_data_queue_ofo(struct stack *st, struct tcp_sock *tp, struct pkt
 		return;
 	}
 	TCPEXT_INC(st, TCP_OFO_QUEUE);
-	/* RFC 5681 §4.2: an out-of-order segment is ACKed at once (the
-	 * sender's duplicate ACKs and SACK blocks come from these). */
+	/* RFC 5681 §4.2: an out-of-order segment is ACKed at once (Linux
+	 * inet_csk_schedule_ack() here; ACK_NOW alone is not an ACK owed). */
 	tcp_schedule_ack(tp);
 	tp->ack.pending |= TCP_ACK_NOW;
 
@@ -834,9 +853,13 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 		goto old_ack;
 	}
 	/* RFC 9293 §3.10.7.4: an ACK of something not yet sent is dropped
-	 * (and answered with an ACK by the caller). */
-	if (tcp_after(ack, tp->snd_nxt))
+	 * and answered, with a challenge ACK so that the answer is rate
+	 * limited (RFC 5961 §5.2; Linux tcp_ack() since 6.10). */
+	if (tcp_after(ack, tp->snd_nxt)) {
+		if (!(flag & FLAG_NO_CHALLENGE_ACK))
+			tcp_send_challenge_ack(st, tp);
 		return -DROP_TCP_ACK_UNSENT_DATA;
+	}
 
 	if (tcp_after(ack, prior_snd_una)) {
 		flag |= FLAG_SND_UNA_ADVANCED;
@@ -921,10 +944,11 @@ static bool tcp_reset_check(const struct tcp_sock *tp, uint32_t seq)
 	       (TCPF(tp->state) & (TCPF(TCP_CLOSE_WAIT) | TCPF(TCP_LAST_ACK) | TCPF(TCP_CLOSING)));
 }
 
-/* Linux tcp_validate_incoming(). Return: true to go on with the segment;
+/* Linux tcp_validate_incoming(). @syn_inerr: a SYN counts as InErrs
+ * (ESTABLISHED only, as Linux). Return: true to go on with the segment;
  * false if it was consumed or dropped. */
 static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
-				  const struct tcp_opts *opts)
+				  const struct tcp_opts *opts, bool syn_inerr)
 {
 	const struct tcp_hdr *th = (const struct tcp_hdr *)pkt_l4(pkt);
 	struct tcp_skb_cb *cb = tcp_cb(pkt);
@@ -934,7 +958,7 @@ static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct 
 			if (th->flags & TH_SYN)
 				goto syn_challenge;
 			TCPEXT_INC(st, PAWS_ESTAB);
-			if (!tcp_oow_rate_limited(st, tp, TCPEXT_TCP_ACK_SKIPPED_PAWS))
+			if (!tcp_oow_dupack_limited(st, tp, cb, TCPEXT_TCP_ACK_SKIPPED_PAWS))
 				tcp_send_dupack(st, tp, cb);
 			pkt_drop(st, pkt, DROP_TCP_RFC7323_PAWS);
 			return false;
@@ -945,7 +969,7 @@ static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct 
 		if (!(th->flags & TH_RST)) {
 			if (th->flags & TH_SYN)
 				goto syn_challenge;
-			if (!tcp_oow_rate_limited(st, tp, TCPEXT_TCP_ACK_SKIPPED_SEQ))
+			if (!tcp_oow_dupack_limited(st, tp, cb, TCPEXT_TCP_ACK_SKIPPED_SEQ))
 				tcp_send_dupack(st, tp, cb);
 		} else if (tcp_reset_check(tp, cb->seq)) {
 			goto reset;
@@ -975,8 +999,16 @@ static bool tcp_validate_incoming(struct stack *st, struct tcp_sock *tp, struct 
 		return false;
 	}
 	if (th->flags & TH_SYN) {
+		/* Simultaneous open (RFC 9293 Figure 8): in SYN-RECEIVED the
+		 * peer's SYN,ACK that acknowledges our SYN completes the
+		 * handshake; it is not a new SYN (Linux since 6.10). */
+		if (tp->state == TCP_SYN_RECV && (th->flags & TH_ACK) &&
+		    cb->seq + 1 == cb->end_seq && cb->seq + 1 == tp->rcv_nxt &&
+		    ntohl(th->ack_seq) == tp->snd_nxt)
+			return true;
 syn_challenge:
-		TCP_INC(st, IN_ERRS);
+		if (syn_inerr)
+			TCP_INC(st, IN_ERRS);
 		TCPEXT_INC(st, TCP_SYN_CHALLENGE);
 		tcp_send_challenge_ack(st, tp);
 		pkt_drop(st, pkt, DROP_TCP_INVALID_SYN);
@@ -1056,13 +1088,10 @@ void tcp_rcv_established(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 		pkt_drop(st, pkt, DROP_TCP_FLAGS);
 		return;
 	}
-	if (!tcp_validate_incoming(st, tp, pkt, opts))
+	if (!tcp_validate_incoming(st, tp, pkt, opts, true))
 		return;
 	rc = tcp_ack(st, tp, pkt, opts, FLAG_SLOWPATH | FLAG_UPDATE_TS_RECENT);
 	if (rc < 0) {
-		/* Linux sends an ACK for an ACK of unsent data. */
-		if (-rc == DROP_TCP_ACK_UNSENT_DATA)
-			tcp_send_ack(st, tp);
 		pkt_drop(st, pkt, (enum drop_reason)-rc);
 		return;
 	}
@@ -1249,7 +1278,7 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 		pkt_drop(st, pkt, DROP_TCP_FLAGS);
 		return;
 	}
-	if (!tcp_validate_incoming(st, tp, pkt, opts))
+	if (!tcp_validate_incoming(st, tp, pkt, opts, false))
 		return;
 	if (!(th->flags & TH_ACK)) {
 		/* RFC 9293 §3.10.7.4: no ACK, drop. */
@@ -1279,6 +1308,12 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 		tp->snd_wl1 = cb->seq;
 		tcp_finish_connect(st, tp);
 		sock_event(st, &tp->sk, SK_EV_CONNECTED | SK_EV_WRITABLE);
+		if (th->flags & TH_SYN) {
+			/* The crossed SYN,ACK carries nothing more, and RFC
+			 * 9293 Figure 8 answers it with nothing. */
+			pkt_consume(st, pkt);
+			goto out;
+		}
 		break;
 	case TCP_FIN_WAIT1:
 		if (tp->snd_una != tp->write_seq)
@@ -1372,15 +1407,21 @@ void tcp_v4_rcv(struct stack *st, struct pkt *pkt)
 	uint32_t len = pkt_len(pkt), doff, isn = 0;
 
 	TCP_INC(st, IN_SEGS);
+	/* Linux tcp_v4_rcv(): a data offset below 5 words is a bad packet
+	 * (InErrs); a segment too short for its header, or for the offset
+	 * it claims, is only discarded. */
 	if (len < TCP_HDR_LEN) {
-		TCP_INC(st, IN_ERRS);
 		pkt_drop(st, pkt, DROP_TCP_HDR);
 		return;
 	}
 	th = (const struct tcp_hdr *)pkt->data;
 	doff = tcp_hdr_len(th);
-	if (doff < TCP_HDR_LEN || doff > len) {
+	if (doff < TCP_HDR_LEN) {
 		TCP_INC(st, IN_ERRS);
+		pkt_drop(st, pkt, DROP_TCP_HDR);
+		return;
+	}
+	if (doff > len) {
 		pkt_drop(st, pkt, DROP_TCP_HDR);
 		return;
 	}

@@ -57,7 +57,8 @@ static void tcp_req_free(struct stack *st, struct tcp_request *req)
  * function of the listener's buffers, so that a cookie's ACK finds the
  * same values (Linux tcp_select_initial_window). */
 static void tcp_initial_window(const struct stack *st, const struct tcp_sock *lt, uint16_t mss,
-			       bool wscale_ok, uint32_t *rcv_wnd, uint8_t *rcv_wscale)
+			       bool wscale_ok, bool tstamp_ok, uint32_t *rcv_wnd,
+			       uint8_t *rcv_wscale)
 {
 	uint32_t space = lt->sk.rcvbuf > 65535 ? 65535 : lt->sk.rcvbuf;
 	uint32_t max = st->cfg.tun.tcp_rmem[2] > lt->sk.rcvbuf ? st->cfg.tun.tcp_rmem[2]
@@ -70,7 +71,24 @@ static void tcp_initial_window(const struct stack *st, const struct tcp_sock *lt
 			ws++;
 		}
 	*rcv_wscale = ws;
+	/* Whole segments of what the peer will send: the MSS less the
+	 * timestamp option every segment carries (Linux
+	 * tcp_openreq_init_rwin(): 65160 rather than 64240 for MSS 1460). */
+	if (tstamp_ok && mss > TCPOLEN_TIMESTAMP + 2)
+		mss -= TCPOLEN_TIMESTAMP + 2;
 	*rcv_wnd = mss ? space - space % mss : space;
+}
+
+/* The MSS a listener announces: the route's, lowered by TCP_MAXSEG (Linux
+ * tcp_mss_clamp() on the listener). Every SYN-ACK of a request announces
+ * the same, and a cookie's ACK finds it again. */
+static uint16_t tcp_req_advmss(struct stack *st, const struct tcp_sock *lt, uint32_t daddr)
+{
+	uint16_t advmss = tcp_route_mss(st, daddr);
+
+	if (lt->user_mss && advmss > lt->user_mss)
+		advmss = lt->user_mss;
+	return advmss;
 }
 
 static void tcp_send_synack(struct stack *st, const struct tcp_request *req, uint16_t advmss)
@@ -106,7 +124,7 @@ static void tcp_req_timer_fn(void *ctx, struct wheel_timer *t)
 	req->retrans++;
 	TCP_INC(st, RETRANS_SEGS);
 	TCPEXT_INC(st, TCP_SYN_RETRANS);
-	tcp_send_synack(st, req, tcp_route_mss(st, req->daddr));
+	tcp_send_synack(st, req, tcp_req_advmss(st, req->listener, req->daddr));
 	timeo = (uint64_t)TCP_TIMEOUT_INIT_US << req->retrans;
 	if (timeo > TCP_RTO_MAX_US)
 		timeo = TCP_RTO_MAX_US;
@@ -321,8 +339,8 @@ static bool tcp_cookie_ack(struct stack *st, struct tcp_sock *lt, struct pkt *pk
 	cp.wscale_ok = wscale >= 0 && st->cfg.tun.tcp_window_scaling;
 	cp.snd_wscale = cp.wscale_ok ? (uint8_t)wscale : 0;
 	cp.sack_ok = sack && st->cfg.tun.tcp_sack;
-	tcp_initial_window(st, lt, tcp_route_mss(st, ip->saddr), cp.wscale_ok, &cp.rcv_wnd,
-			   &cp.rcv_wscale);
+	tcp_initial_window(st, lt, tcp_req_advmss(st, lt, ip->saddr), cp.wscale_ok, cp.tstamp_ok,
+			   &cp.rcv_wnd, &cp.rcv_wscale);
 	child = tcp_create_child(st, lt, &cp, th, opts);
 	if (!child) {
 		TCPEXT_INC(st, LISTEN_DROPS);
@@ -343,10 +361,8 @@ static void tcp_conn_request(struct stack *st, struct tcp_sock *lt, struct pkt *
 	const struct tcp_hdr *th = (const struct tcp_hdr *)pkt_l4(pkt);
 	struct tcp_request tmp, *req = NULL;
 	bool want_cookie = false;
-	uint16_t advmss = tcp_route_mss(st, ip->saddr), peer_mss;
+	uint16_t advmss = tcp_req_advmss(st, lt, ip->saddr), peer_mss;
 
-	if (lt->user_mss && advmss > lt->user_mss)
-		advmss = lt->user_mss;
 	if ((tun->tcp_syncookies == 2 || lt->lq.synq_len >= lt->lq.backlog || !st->tcp.free_reqs) &&
 	    !isn) {
 		if (!tun->tcp_syncookies) {
@@ -384,7 +400,16 @@ static void tcp_conn_request(struct stack *st, struct tcp_sock *lt, struct pkt *
 	tmp.tstamp_ok = tun->tcp_timestamps && opts->saw_tstamp;
 	tmp.ts_recent = opts->saw_tstamp ? opts->tsval : 0;
 	tmp.ts_off = tcp_ts_offset(&st->tcp.secret, tmp.saddr, tmp.daddr);
-	tcp_initial_window(st, lt, advmss, tmp.wscale_ok, &tmp.rcv_wnd, &tmp.rcv_wscale);
+	if (want_cookie && !tmp.tstamp_ok) {
+		/* Only the timestamp can carry window scale and SACK through
+		 * a cookie: without it, do not offer them (Linux
+		 * tcp_clear_options()); the peer would scale a window we
+		 * then read unscaled, and ours too. */
+		tmp.wscale_ok = 0;
+		tmp.sack_ok = 0;
+	}
+	tcp_initial_window(st, lt, advmss, tmp.wscale_ok, tmp.tstamp_ok, &tmp.rcv_wnd,
+			   &tmp.rcv_wscale);
 
 	if (want_cookie) {
 		uint16_t cmss;
@@ -479,7 +504,7 @@ void tcp_request_rcv(struct stack *st, struct tcp_request *req, struct pkt *pkt,
 
 	/* A retransmitted SYN: the SYN-ACK was lost. */
 	if (cb->seq == req->irs && (flg & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN && !paws_reject) {
-		tcp_send_synack(st, req, tcp_route_mss(st, req->daddr));
+		tcp_send_synack(st, req, tcp_req_advmss(st, lt, req->daddr));
 		pkt_consume(st, pkt);
 		return;
 	}
@@ -523,8 +548,10 @@ void tcp_request_rcv(struct stack *st, struct tcp_request *req, struct pkt *pkt,
 		TCPEXT_INC(st, LISTEN_OVERFLOWS);
 		TCPEXT_INC(st, LISTEN_DROPS);
 		if (st->cfg.tun.tcp_abort_on_overflow) {
+			/* Linux tcp_check_req(): embryonic_reset */
 			tcp_send_reset_pkt(st, pkt);
 			tcp_req_free(st, req);
+			TCPEXT_INC(st, EMBRYONIC_RSTS);
 		}
 		pkt_drop(st, pkt, DROP_TCP_LISTEN_OVERFLOW);
 		return;

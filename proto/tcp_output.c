@@ -361,6 +361,11 @@ static void tcp_connect_init(struct stack *st, struct tcp_sock *tp)
 	tp->rcv_nxt = 0;
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss;
+	/* No small segment is outstanding yet (Nagle with Minshall's rule,
+	 * Linux tcp_connect_init): left at 0, snd_sml is after snd_una for
+	 * half of all ISNs, and a partial segment then waits for the ACK of
+	 * every full one in flight. */
+	tp->snd_sml = tp->iss;
 	tp->write_seq = tp->iss + 1;
 	tp->snd_wnd = 0;
 	tp->snd_wl1 = 0;

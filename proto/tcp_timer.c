@@ -190,9 +190,10 @@ static void tcp_retransmit_timer(struct stack *st, struct tcp_sock *tp)
 		tcp_retransmit_pkt(st, tp, head);
 		goto out_reset_timer;
 	}
+	/* Linux counts every expiry, the one that gives up included. */
+	TCPEXT_INC(st, TCP_TIMEOUTS);
 	if (tcp_write_timeout(st, tp))
 		return;
-	TCPEXT_INC(st, TCP_TIMEOUTS);
 	tp->total_rto++;
 	tcp_enter_loss(st, tp);
 	tp->retransmits++;

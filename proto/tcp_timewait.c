@@ -52,8 +52,6 @@ static void tcp_tw_timer_fn(void *ctx, struct wheel_timer *t)
 	struct stack *st = ctx;
 	struct tcp_tw *tw = (struct tcp_tw *)((char *)t - offsetof(struct tcp_tw, timer));
 
-	if (tw->state == TCP_TIME_WAIT)
-		TCPEXT_INC(st, TW);
 	tcp_tw_kill(st, tw);
 }
 
@@ -96,6 +94,11 @@ void tcp_time_wait(struct stack *st, struct tcp_sock *tp, int state, uint64_t ti
 		timeo_ns = rto_ns;
 	if (state == TCP_TIME_WAIT)
 		timeo_ns = TCP_TIMEWAIT_NS;
+	/* Linux __inet_twsk_schedule() counts an entry (TIME-WAIT or an
+	 * orphan's FIN-WAIT-2) when it is made, if it is to last more than
+	 * 4 s; shorter ones are TWKilled, which we do not keep. */
+	if (timeo_ns > 4ull * 1000000000ull)
+		TCPEXT_INC(st, TW);
 	{
 		struct tcp_tw **head =
 			tcp_twhash_head(st, tw->saddr, tw->sport, tw->daddr, tw->dport);
@@ -135,6 +138,25 @@ static void tcp_tw_send_reset(struct stack *st, const struct pkt *pkt)
 
 	tcp_send_reset(st, pkt, th,
 		       cb->end_seq - cb->seq - !!(th->flags & TH_SYN) - !!(th->flags & TH_FIN));
+}
+
+/* Linux tcp_timewait_check_oow_rate_limit(): at most one ACK per
+ * tcp_invalid_ratelimit to segments that carry no data (or a SYN), so that
+ * two endpoints cannot loop ACKs at each other; data and FINs are always
+ * answered. */
+static bool tcp_tw_oow_rate_limited(struct stack *st, struct tcp_tw *tw, const struct tcp_hdr *th,
+				    const struct tcp_skb_cb *cb)
+{
+	uint64_t gap = (uint64_t)st->cfg.tun.tcp_invalid_ratelimit_ms * 1000000ull;
+
+	if (cb->seq != cb->end_seq && !(th->flags & TH_SYN))
+		return false;
+	if (tw->last_oow_ack_ns && st->now - tw->last_oow_ack_ns < gap) {
+		TCPEXT_INC(st, TCP_ACK_SKIPPED_TIME_WAIT);
+		return true;
+	}
+	tw->last_oow_ack_ns = st->now;
+	return false;
 }
 
 static bool tcp_tw_paws_reject(const struct stack *st, const struct tcp_tw *tw,
@@ -223,8 +245,17 @@ bool tcp_tw_rcv(struct stack *st, struct tcp_tw *tw, struct pkt *pkt, const stru
 	     (opts->saw_tstamp && (int32_t)(tw->ts_recent - opts->tsval) < 0))) {
 		uint32_t new_isn = tw->snd_nxt + 65535 + 2;
 
+		if (!tcp_listener_lookup(st, tw->saddr, tw->sport)) {
+			/* Nobody to take it (an active open's port): the
+			 * entry stays and repeats its ACK (Linux tcp_v4_rcv,
+			 * TCP_TW_SYN without a listener). */
+			tcp_tw_send_ack(st, tw);
+			pkt_drop(st, pkt, DROP_TCP_TIMEWAIT);
+			return true;
+		}
+		/* Linux counts TWRecycled only for connect()
+		 * (__inet_check_established), not here. */
 		*isn = new_isn ? new_isn : 1;
-		TCPEXT_INC(st, TW_RECYCLED);
 		tcp_tw_kill(st, tw);
 		return false;
 	}
@@ -233,7 +264,8 @@ bool tcp_tw_rcv(struct stack *st, struct tcp_tw *tw, struct pkt *pkt, const stru
 			tcp_tw_reschedule(st, tw, TCP_TIMEWAIT_NS);
 		if (paws_reject)
 			TCPEXT_INC(st, PAWS_ESTAB);
-		tcp_tw_send_ack(st, tw);
+		if (!tcp_tw_oow_rate_limited(st, tw, th, cb))
+			tcp_tw_send_ack(st, tw);
 	}
 	pkt_drop(st, pkt, DROP_TCP_TIMEWAIT);
 	return true;

@@ -222,6 +222,11 @@ struct harness {
 	unsigned int sent_len;
 	unsigned int rx_frames; /* frames given to stack_input */
 	unsigned int tx_frames; /* frames popped from the transmit queue */
+	/* State of harness extensions (harness_tcp.c), released by h_fini()
+	 * through ext_fini. */
+	struct h_tcp *tcp;
+	void (*ext_fini)(struct harness *h);
+	bool finished; /* h_fini() has run */
 };
 
 /* --- setup ----------------------------------------------------------------- */
@@ -238,9 +243,27 @@ void h_init_cfg(struct harness *h, const struct stack_cfg *cfg);
 
 /**
  * h_fini() - fail if a transmitted frame was not checked, free everything and
- * fail if a packet leaked (the pool is not full again)
+ * fail if a packet leaked (the pool is not full again). A second call does
+ * nothing.
  */
 void h_fini(struct harness *h);
+
+/*
+ * HTest(suite, name) - a Criterion Test whose body ends with h_fini(&h) (h
+ * being the test file's struct harness). Criterion 2.4 reports a failed
+ * assertion in a suite's .fini but still counts the test as passed, so the
+ * checks of h_fini() only fail a test from inside its body; the suite's
+ * .fini still calls h_fini() for a body that stopped at a failed assertion
+ * (and then does nothing more).
+ */
+#define HTest(suite, name, ...)                  \
+	static void suite##_##name##_body(void); \
+	Test(suite, name, ##__VA_ARGS__)         \
+	{                                        \
+		suite##_##name##_body();         \
+		h_fini(&h);                      \
+	}                                        \
+	static void suite##_##name##_body(void)
 
 /* --- building and sending frames ------------------------------------------ */
 
