@@ -1431,13 +1431,6 @@ void tcp_v4_rcv(struct stack *st, struct pkt *pkt)
 		pkt_drop(st, pkt, DROP_TCP_CSUM);
 		return;
 	}
-	/* RFC 9293 §3.10.7: SYN+FIN and SYN+RST are nonsense in any state;
-	 * Linux drops them (tcp_rcv_state_process, tcp_validate_incoming). */
-	if ((th->flags & TH_SYN) && (th->flags & (TH_FIN | TH_RST))) {
-		TCP_INC(st, IN_ERRS);
-		pkt_drop(st, pkt, DROP_TCP_FLAGS);
-		return;
-	}
 	tcp_opts_parse((const uint8_t *)(th + 1), doff - TCP_HDR_LEN, th->flags & TH_SYN, &opts);
 	cb = tcp_cb(pkt);
 	memset(cb, 0, sizeof(*cb));

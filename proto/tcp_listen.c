@@ -473,7 +473,9 @@ void tcp_listen_rcv_isn(struct stack *st, struct tcp_sock *lt, struct pkt *pkt,
 		pkt_drop(st, pkt, (th->flags & TH_SYN) ? DROP_TCP_FLAGS : DROP_TCP_COOKIE_INVALID);
 		return;
 	}
-	if (!(th->flags & TH_SYN)) {
+	/* Linux drops SYN+FIN here; a connection gets a challenge ACK for
+	 * it in tcp_validate_incoming() like any other SYN. */
+	if (!(th->flags & TH_SYN) || (th->flags & TH_FIN)) {
 		pkt_drop(st, pkt, DROP_TCP_FLAGS);
 		return;
 	}

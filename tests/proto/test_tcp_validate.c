@@ -471,23 +471,52 @@ HTest(tcp_validate, segment_shorter_than_a_tcp_header)
 	h_expect_drop(&h, DROP_TCP_HDR);
 }
 
-HTest(tcp_validate, syn_fin_and_syn_rst_are_dropped)
+/* Linux tcp_rcv_state_process(), TCP_LISTEN: SYN+FIN is dropped, SYN+RST
+ * goes the way of every RST; neither opens a connection. */
+HTest(tcp_validate, syn_fin_and_syn_rst_to_a_listener_are_dropped)
 {
-	struct h_conn c = h_establish(&h, H_PASSIVE);
 	struct h_conn l = h_conn_new(&h, H_PASSIVE);
 
-	/* To the listener: no SYN-ACK. */
+	h_listen(&h, H_OUR_PORT, 16);
 	h_send(&h, &l, SEG(.flags = TH_SYN | TH_FIN, .mss = 1460));
+	h_expect_drop(&h, DROP_TCP_FLAGS);
 	h_send(&h, &l, SEG(.flags = TH_SYN | TH_RST, .mss = 1460));
-	/* To the connection: no reset, no challenge. */
+	h_expect_drop(&h, DROP_TCP_RESET);
+	h_expect_nothing(&h);
+	cr_assert_eq(h_conn_state(&h, &l), TCP_CLOSE);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_PASSIVE_OPENS), 0);
+}
+
+/* On a connection SYN+FIN is a SYN in a synchronized state: a challenge
+ * ACK (RFC 5961 §4.2), as Linux's tcp_validate_incoming() answers it. */
+HTest(tcp_validate, syn_fin_on_a_connection_gets_a_challenge_ack)
+{
+	struct h_conn c = h_establish(&h, H_PASSIVE);
+
 	h_send(&h, &c, SEG(.flags = TH_SYN | TH_FIN | TH_ACK, .seq = 1, .ack = 1));
+	h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 1));
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_SYN_CHALLENGE), 1);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_IN_ERRS), 1);
+	h_expect_drop(&h, DROP_TCP_INVALID_SYN);
+	expect_alive(&c, 1, 1);
+}
+
+/* SYN+RST: the RST is checked first (RFC 5961 §3.2). At RCV.NXT it resets
+ * the connection, as Linux does; in the window elsewhere it gets a
+ * challenge ACK. */
+HTest(tcp_validate, syn_rst_on_a_connection_is_a_rst)
+{
+	struct h_conn c = h_establish(&h, H_PASSIVE), d = h_establish(&h, H_PASSIVE);
+
+	h_send(&h, &d, SEG(.flags = TH_SYN | TH_RST, .seq = 100));
+	h_expect(&h, &d, SEG(.flags = TH_ACK, .seq = 1, .ack = 1));
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_CHALLENGE_ACK), 1);
+	expect_alive(&d, 1, 1);
 	h_send(&h, &c, SEG(.flags = TH_SYN | TH_RST, .seq = 1));
 	h_expect_nothing(&h);
-	cr_assert_eq(h_tcp_state(&c), TCP_ESTABLISHED);
-	cr_assert_eq(h_conn_state(&h, &l), TCP_CLOSE);
-	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_IN_ERRS), 4);
-	h_expect_drops(&h, DROP_TCP_FLAGS, 4);
-	expect_alive(&c, 1, 1);
+	cr_assert(h_events(&h, &c) & SK_EV_ERROR);
+	cr_assert_eq(c.tp->sk.err, ECONNRESET);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_ESTAB_RESETS), 1);
 }
 
 HTest(tcp_validate, segment_without_flags)
