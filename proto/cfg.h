@@ -35,7 +35,6 @@ struct stack_tunables {
 	uint32_t tcp_rmem[3];			/* min, default, max receive buffer */
 	uint32_t tcp_wmem[3];			/* min, default, max send buffer */
 	char tcp_congestion_control[16];
-	uint32_t tcp_tw_reuse;			/* reuse TIME_WAIT for new outgoing connections */
 	uint32_t tcp_fin_timeout_s;
 	uint32_t tcp_keepalive_time_s;
 	uint32_t tcp_keepalive_intvl_s;

@@ -48,7 +48,6 @@ void stack_cfg_defaults(struct stack_cfg *cfg)
 	cfg->tun.tcp_wmem[1] = 16384;
 	cfg->tun.tcp_wmem[2] = 4194304;
 	strcpy(cfg->tun.tcp_congestion_control, "cubic");
-	cfg->tun.tcp_tw_reuse = 1;
 	cfg->tun.tcp_ack_coalesce = 1;
 	cfg->tun.tcp_fin_timeout_s = TCP_FIN_TIMEOUT_S;
 	cfg->tun.tcp_keepalive_time_s = TCP_KEEPALIVE_TIME_S;

@@ -271,11 +271,13 @@ bool tcp_tw_rcv(struct stack *st, struct tcp_tw *tw, struct pkt *pkt, const stru
 	return true;
 }
 
-/* Linux tcp_twsk_unique(): an outgoing connection may take over a tuple in
- * TIME-WAIT if timestamps were used and at least a second has passed:
- * PAWS then rejects the old incarnation's segments. */
+/* Linux tcp_twsk_unique() for a socket bound to its port before connect()
+ * (the only way to meet a TIME-WAIT tuple here: automatic binds take
+ * ports nothing holds): the tuple may be taken over if the old connection
+ * used timestamps, since PAWS then rejects its segments. Linux's
+ * tcp_tw_reuse and its one-second rule apply to automatic binds only. */
 bool tcp_tw_may_reuse(struct stack *st, struct tcp_tw *tw)
 {
-	return st->cfg.tun.tcp_tw_reuse && tw->state == TCP_TIME_WAIT && tw->ts_recent_stamp &&
-	       (uint32_t)(st->now / 1000000000ull) > tw->ts_recent_stamp;
+	(void)st;
+	return tw->state == TCP_TIME_WAIT && tw->ts_recent_stamp;
 }
