@@ -64,7 +64,7 @@ static void resolve5(void)
 
 /* --- answering --------------------------------------------------------------- */
 
-Test(arp, request_for_our_address_is_answered_and_learns_the_asker_as_stale)
+HTest(arp, request_for_our_address_is_answered_and_learns_the_asker_as_stale)
 {
 	struct neigh_info ni;
 
@@ -85,14 +85,14 @@ Test(arp, request_for_our_address_is_answered_and_learns_the_asker_as_stale)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_ALLOCS), 1);
 }
 
-Test(arp, padded_request_is_answered)
+HTest(arp, padded_request_is_answered)
 {
 	h_send_arp(&h, ARP(.pad_to = 60));
 	h_expect_arp(&h, ARP_OUT());
 	h_expect_no_drop(&h);
 }
 
-Test(arp, request_for_another_address_is_not_for_us_and_unanswered)
+HTest(arp, request_for_another_address_is_not_for_us_and_unanswered)
 {
 	h_send_arp(&h, ARP(.tpa = H_NET(3)));
 	h_expect_drop(&h, DROP_ARP_NOT_FOR_US);
@@ -102,7 +102,7 @@ Test(arp, request_for_another_address_is_not_for_us_and_unanswered)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_OUT_REPLIES), 0);
 }
 
-Test(arp, truncated_packet_is_too_small)
+HTest(arp, truncated_packet_is_too_small)
 {
 	h_send_arp(&h, ARP(.frame_len = 14 + 27));
 	h_expect_drop(&h, DROP_PKT_TOO_SMALL);
@@ -111,7 +111,7 @@ Test(arp, truncated_packet_is_too_small)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_IN_REQUESTS), 0);
 }
 
-Test(arp, non_ethernet_hardware_type_is_invalid)
+HTest(arp, non_ethernet_hardware_type_is_invalid)
 {
 	h_send_arp(&h, ARP(.htype = 6));
 	h_expect_drop(&h, DROP_ARP_INVALID);
@@ -119,7 +119,7 @@ Test(arp, non_ethernet_hardware_type_is_invalid)
 	expect_no_entry(H_PEER_IP);
 }
 
-Test(arp, non_ipv4_protocol_type_is_invalid)
+HTest(arp, non_ipv4_protocol_type_is_invalid)
 {
 	h_send_arp(&h, ARP(.ptype = ETH_P_IPV6));
 	h_expect_drop(&h, DROP_ARP_INVALID);
@@ -127,7 +127,7 @@ Test(arp, non_ipv4_protocol_type_is_invalid)
 	expect_no_entry(H_PEER_IP);
 }
 
-Test(arp, wrong_hardware_address_length_is_invalid)
+HTest(arp, wrong_hardware_address_length_is_invalid)
 {
 	h_send_arp(&h, ARP(.hlen = 8));
 	h_expect_drop(&h, DROP_ARP_INVALID);
@@ -135,7 +135,7 @@ Test(arp, wrong_hardware_address_length_is_invalid)
 	expect_no_entry(H_PEER_IP);
 }
 
-Test(arp, wrong_protocol_address_length_is_invalid)
+HTest(arp, wrong_protocol_address_length_is_invalid)
 {
 	h_send_arp(&h, ARP(.plen = 16));
 	h_expect_drop(&h, DROP_ARP_INVALID);
@@ -143,7 +143,7 @@ Test(arp, wrong_protocol_address_length_is_invalid)
 	expect_no_entry(H_PEER_IP);
 }
 
-Test(arp, unknown_opcodes_are_invalid)
+HTest(arp, unknown_opcodes_are_invalid)
 {
 	h_send_arp(&h, ARP(.op = 0));
 	h_expect_drop(&h, DROP_ARP_INVALID);
@@ -156,7 +156,7 @@ Test(arp, unknown_opcodes_are_invalid)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_IN_REQUESTS), 0);
 }
 
-Test(arp, multicast_or_loopback_target_is_invalid)
+HTest(arp, multicast_or_loopback_target_is_invalid)
 {
 	h_send_arp(&h, ARP(.tpa = h_ip4(224, 0, 0, 1)));
 	h_expect_drop(&h, DROP_ARP_INVALID);
@@ -165,7 +165,7 @@ Test(arp, multicast_or_loopback_target_is_invalid)
 	h_expect_nothing(&h);
 }
 
-Test(arp, multicast_sender_ip_is_invalid_sender)
+HTest(arp, multicast_sender_ip_is_invalid_sender)
 {
 	h_send_arp(&h, ARP(.spa = h_ip4(224, 0, 0, 9)));
 	h_expect_drop(&h, DROP_ARP_INVALID_SENDER);
@@ -173,7 +173,7 @@ Test(arp, multicast_sender_ip_is_invalid_sender)
 	expect_no_entry(h_ip4(224, 0, 0, 9));
 }
 
-Test(arp, broadcast_sender_ip_is_invalid_sender)
+HTest(arp, broadcast_sender_ip_is_invalid_sender)
 {
 	h_send_arp(&h, ARP(.spa = h_ip4(255, 255, 255, 255)));
 	h_expect_drop(&h, DROP_ARP_INVALID_SENDER);
@@ -181,7 +181,7 @@ Test(arp, broadcast_sender_ip_is_invalid_sender)
 	cr_assert_eq(h.st.neigh.count, 0);
 }
 
-Test(arp, loopback_sender_ip_is_invalid_sender)
+HTest(arp, loopback_sender_ip_is_invalid_sender)
 {
 	h_send_arp(&h, ARP(.spa = h_ip4(127, 0, 0, 1)));
 	h_expect_drop(&h, DROP_ARP_INVALID_SENDER);
@@ -189,7 +189,7 @@ Test(arp, loopback_sender_ip_is_invalid_sender)
 	cr_assert_eq(h.st.neigh.count, 0);
 }
 
-Test(arp, our_own_mac_as_sender_is_invalid_sender)
+HTest(arp, our_own_mac_as_sender_is_invalid_sender)
 {
 	h_send_arp(&h, ARP(.sha = H_US_MAC));
 	h_expect_drop(&h, DROP_ARP_INVALID_SENDER);
@@ -197,7 +197,7 @@ Test(arp, our_own_mac_as_sender_is_invalid_sender)
 	expect_no_entry(H_PEER_IP);
 }
 
-Test(arp, zero_sender_mac_is_invalid_sender)
+HTest(arp, zero_sender_mac_is_invalid_sender)
 {
 	h_send_arp(&h, ARP(.sha = H_ZERO_MAC));
 	h_expect_drop(&h, DROP_ARP_INVALID_SENDER);
@@ -205,7 +205,7 @@ Test(arp, zero_sender_mac_is_invalid_sender)
 	expect_no_entry(H_PEER_IP);
 }
 
-Test(arp, multicast_sender_mac_is_invalid_sender)
+HTest(arp, multicast_sender_mac_is_invalid_sender)
 {
 	h_send_arp(&h, ARP(.sha = H_BCAST_MAC));
 	h_expect_drop(&h, DROP_ARP_INVALID_SENDER);
@@ -213,7 +213,7 @@ Test(arp, multicast_sender_mac_is_invalid_sender)
 	expect_no_entry(H_PEER_IP);
 }
 
-Test(arp, sender_claiming_our_address_is_invalid_sender)
+HTest(arp, sender_claiming_our_address_is_invalid_sender)
 {
 	h_send_arp(&h, ARP(.spa = H_US_IP, .tpa = H_US_IP));
 	h_expect_drop(&h, DROP_ARP_INVALID_SENDER);
@@ -221,7 +221,7 @@ Test(arp, sender_claiming_our_address_is_invalid_sender)
 	cr_assert_eq(h.st.neigh.count, 0);
 }
 
-Test(arp, rfc5227_probe_is_answered_but_creates_no_entry)
+HTest(arp, rfc5227_probe_is_answered_but_creates_no_entry)
 {
 	h_send_arp(&h, ARP(.spa = 0));
 	h_expect_arp(&h, ARP_OUT(.tha = H_PEER_MAC, .tpa = 0));
@@ -230,7 +230,7 @@ Test(arp, rfc5227_probe_is_answered_but_creates_no_entry)
 	cr_assert_eq(h.st.neigh.count, 0, "a probe from 0.0.0.0 created an entry");
 }
 
-Test(arp, unicast_request_counts_as_unicast_probe)
+HTest(arp, unicast_request_counts_as_unicast_probe)
 {
 	h_send_arp(&h, ARP(.eth_dst = H_US_MAC));
 	h_expect_arp(&h, ARP_OUT());
@@ -240,7 +240,7 @@ Test(arp, unicast_request_counts_as_unicast_probe)
 
 /* --- resolution ------------------------------------------------------------- */
 
-Test(arp, output_to_unknown_neighbour_solicits_retries_then_fails)
+HTest(arp, output_to_unknown_neighbour_solicits_retries_then_fails)
 {
 	struct neigh_info ni;
 
@@ -277,7 +277,7 @@ Test(arp, output_to_unknown_neighbour_solicits_retries_then_fails)
 	cr_assert_eq(ni.queued, 0);
 }
 
-Test(arp, reply_resolves_incomplete_to_reachable_and_flushes_in_order)
+HTest(arp, reply_resolves_incomplete_to_reachable_and_flushes_in_order)
 {
 	static const char p1[] = "queued-1", p2[] = "queued-2";
 
@@ -300,7 +300,7 @@ Test(arp, reply_resolves_incomplete_to_reachable_and_flushes_in_order)
 	h_expect_ip(&h, IP_OUT(.eth_dst = H_MAC(5), .daddr = H_NET(5), .data = "direct"));
 }
 
-Test(arp, broadcast_reply_resolves_to_stale_only)
+HTest(arp, broadcast_reply_resolves_to_stale_only)
 {
 	cr_assert_eq(h_ip_output(&h, H_NET(5), 253, "x", 1), 0);
 	h_expect_arp_request(&h, H_NET(5), H_BCAST_MAC);
@@ -310,7 +310,7 @@ Test(arp, broadcast_reply_resolves_to_stale_only)
 	h_expect_ip(&h, IP_OUT(.eth_dst = H_MAC(5), .daddr = H_NET(5), .data = "x"));
 }
 
-Test(arp, request_from_the_neighbour_being_resolved_flushes_its_queue)
+HTest(arp, request_from_the_neighbour_being_resolved_flushes_its_queue)
 {
 	cr_assert_eq(h_ip_output(&h, H_NET(5), 253, "x", 1), 0);
 	h_expect_arp_request(&h, H_NET(5), H_BCAST_MAC);
@@ -321,7 +321,7 @@ Test(arp, request_from_the_neighbour_being_resolved_flushes_its_queue)
 	h_expect_no_drop(&h);
 }
 
-Test(arp, failed_entry_is_resolved_again_on_next_use)
+HTest(arp, failed_entry_is_resolved_again_on_next_use)
 {
 	cr_assert_eq(h_ip_output(&h, H_NET(5), 253, "x", 1), 0);
 	h_advance(&h, 3 * SEC);
@@ -334,7 +334,7 @@ Test(arp, failed_entry_is_resolved_again_on_next_use)
 	h_expect_ip(&h, IP_OUT(.eth_dst = H_MAC(5), .daddr = H_NET(5), .data = "y"));
 }
 
-Test(arp, periodic_gc_removes_failed_entries)
+HTest(arp, periodic_gc_removes_failed_entries)
 {
 	cr_assert_eq(h_ip_output(&h, H_NET(5), 253, "x", 1), 0);
 	h_advance(&h, 3 * SEC);
@@ -350,7 +350,7 @@ Test(arp, periodic_gc_removes_failed_entries)
 
 /* --- aging and probing ------------------------------------------------------- */
 
-Test(arp, reachable_becomes_stale_after_reachable_time)
+HTest(arp, reachable_becomes_stale_after_reachable_time)
 {
 	resolve5();
 	/* reachable_time is drawn from [15 s, 45 s) */
@@ -362,7 +362,7 @@ Test(arp, reachable_becomes_stale_after_reachable_time)
 	h_expect_no_drop(&h);
 }
 
-Test(arp, stale_entry_in_use_is_probed_unicast_after_delay_then_fails)
+HTest(arp, stale_entry_in_use_is_probed_unicast_after_delay_then_fails)
 {
 	resolve5();
 	h_advance(&h, 46 * SEC);
@@ -395,7 +395,7 @@ Test(arp, stale_entry_in_use_is_probed_unicast_after_delay_then_fails)
 	h_expect_no_drop(&h);
 }
 
-Test(arp, never_confirmed_entry_is_probed_after_delay)
+HTest(arp, never_confirmed_entry_is_probed_after_delay)
 {
 	/* Learnt from the neighbour's own request: STALE, never confirmed.
 	 * Its first use must lead to a unicast probe however early after
@@ -414,7 +414,7 @@ Test(arp, never_confirmed_entry_is_probed_after_delay)
 	h_expect_nothing(&h);
 }
 
-Test(arp, confirmation_during_delay_returns_to_reachable_without_probe)
+HTest(arp, confirmation_during_delay_returns_to_reachable_without_probe)
 {
 	resolve5();
 	h_advance(&h, 46 * SEC);
@@ -430,7 +430,7 @@ Test(arp, confirmation_during_delay_returns_to_reachable_without_probe)
 
 /* --- learning ---------------------------------------------------------------- */
 
-Test(arp, gratuitous_request_updates_an_existing_entry_mac)
+HTest(arp, gratuitous_request_updates_an_existing_entry_mac)
 {
 	h_arp_learn(&h, H_NET(5), H_MAC(5));
 	h_advance(&h, 2 * SEC);
@@ -443,7 +443,7 @@ Test(arp, gratuitous_request_updates_an_existing_entry_mac)
 	h_expect_ip(&h, IP_OUT(.eth_dst = H_MAC(6), .daddr = H_NET(5), .data = "new"));
 }
 
-Test(arp, gratuitous_arp_overrides_even_within_locktime)
+HTest(arp, gratuitous_arp_overrides_even_within_locktime)
 {
 	resolve5();
 	h_send_arp(&h, ARP(.op = ARPOP_REPLY, .eth_src = H_MAC(6), .sha = H_MAC(6), .spa = H_NET(5),
@@ -453,7 +453,7 @@ Test(arp, gratuitous_arp_overrides_even_within_locktime)
 	expect_mac(H_NET(5), H_MAC(6));
 }
 
-Test(arp, gratuitous_arp_from_unknown_host_creates_no_entry)
+HTest(arp, gratuitous_arp_from_unknown_host_creates_no_entry)
 {
 	h_send_arp(&h, ARP(.eth_src = H_MAC(7), .sha = H_MAC(7), .spa = H_NET(7), .tpa = H_NET(7)));
 	h_expect_drop(&h, DROP_ARP_NOT_FOR_US);
@@ -461,7 +461,7 @@ Test(arp, gratuitous_arp_from_unknown_host_creates_no_entry)
 	expect_no_entry(H_NET(7));
 }
 
-Test(arp, unsolicited_reply_creates_no_entry)
+HTest(arp, unsolicited_reply_creates_no_entry)
 {
 	send_reply(H_NET(8), H_MAC(8));
 	h_expect_nothing(&h);
@@ -470,7 +470,7 @@ Test(arp, unsolicited_reply_creates_no_entry)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_IN_REPLIES), 1);
 }
 
-Test(arp, reply_with_another_mac_within_locktime_does_not_override)
+HTest(arp, reply_with_another_mac_within_locktime_does_not_override)
 {
 	resolve5();
 	send_reply(H_NET(5), H_MAC(6));
@@ -484,7 +484,7 @@ Test(arp, reply_with_another_mac_within_locktime_does_not_override)
 	h_expect_nothing(&h);
 }
 
-Test(arp, request_from_known_neighbour_for_another_host_refreshes_it)
+HTest(arp, request_from_known_neighbour_for_another_host_refreshes_it)
 {
 	h_arp_learn(&h, H_NET(5), H_MAC(5));
 	h_advance(&h, 2 * SEC);
@@ -497,7 +497,7 @@ Test(arp, request_from_known_neighbour_for_another_host_refreshes_it)
 
 /* --- bounds ------------------------------------------------------------------ */
 
-Test(arp, unresolved_queue_bound_drops_the_oldest)
+HTest(arp, unresolved_queue_bound_drops_the_oldest)
 {
 	uint8_t payload[40];
 
@@ -516,7 +516,7 @@ Test(arp, unresolved_queue_bound_drops_the_oldest)
 	h_expect_nothing(&h);
 }
 
-Test(arp, datagram_larger_than_the_queue_bound_is_dropped_without_flushing_the_queue)
+HTest(arp, datagram_larger_than_the_queue_bound_is_dropped_without_flushing_the_queue)
 {
 	uint8_t payload[200] = { 0 };
 	uint8_t small[20];
@@ -534,7 +534,7 @@ Test(arp, datagram_larger_than_the_queue_bound_is_dropped_without_flushing_the_q
 	h_expect_nothing(&h);
 }
 
-Test(arp, full_table_of_unresolved_entries_drops_new_destinations)
+HTest(arp, full_table_of_unresolved_entries_drops_new_destinations)
 {
 	struct stack_cfg cfg;
 
@@ -555,7 +555,7 @@ Test(arp, full_table_of_unresolved_entries_drops_new_destinations)
 	expect_no_entry(H_NET(7));
 }
 
-Test(arp, full_table_evicts_the_least_recently_used_settled_entry)
+HTest(arp, full_table_evicts_the_least_recently_used_settled_entry)
 {
 	struct stack_cfg cfg;
 
@@ -579,7 +579,7 @@ Test(arp, full_table_evicts_the_least_recently_used_settled_entry)
 
 /* --- announcements ---------------------------------------------------------- */
 
-Test(arp, address_add_announces_with_sender_equal_to_target)
+HTest(arp, address_add_announces_with_sender_equal_to_target)
 {
 	uint32_t a = h_ip4(10, 77, 5, 2);
 
@@ -590,7 +590,7 @@ Test(arp, address_add_announces_with_sender_equal_to_target)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_OUT_GRATUITOUS), 2);
 }
 
-Test(arp, request_for_a_second_address_is_answered_from_it)
+HTest(arp, request_for_a_second_address_is_answered_from_it)
 {
 	uint32_t a = h_ip4(10, 77, 0, 20);
 

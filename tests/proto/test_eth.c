@@ -23,7 +23,7 @@ static void teardown(void)
 
 TestSuite(eth, .init = setup, .fini = teardown, .timeout = 10);
 
-Test(eth, frame_shorter_than_the_header_is_too_small)
+HTest(eth, frame_shorter_than_the_header_is_too_small)
 {
 	uint8_t f[13];
 
@@ -38,7 +38,7 @@ Test(eth, frame_shorter_than_the_header_is_too_small)
 	cr_assert_eq(h_ip_mib(&h, IP_MIB_IN_RECEIVES), 0);
 }
 
-Test(eth, header_only_frame_reaches_the_protocol)
+HTest(eth, header_only_frame_reaches_the_protocol)
 {
 	/* 14 bytes are a valid Ethernet frame; IPv4 then finds no header. */
 	h_send_ip(&h, IP(.frame_len = 14));
@@ -46,7 +46,7 @@ Test(eth, header_only_frame_reaches_the_protocol)
 	cr_assert_eq(h_ip_mib(&h, IP_MIB_IN_RECEIVES), 1);
 }
 
-Test(eth, unicast_for_another_mac_is_otherhost)
+HTest(eth, unicast_for_another_mac_is_otherhost)
 {
 	h_send_icmp(&h, ICMP(.eth_dst = H_MAC(9)));
 	h_expect_drop(&h, DROP_OTHERHOST);
@@ -57,7 +57,7 @@ Test(eth, unicast_for_another_mac_is_otherhost)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_IN_REQUESTS), 0);
 }
 
-Test(eth, multicast_frame_is_otherhost)
+HTest(eth, multicast_frame_is_otherhost)
 {
 	struct h_mac mcast = { { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
 	struct h_mac ipv6_mcast = { { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 } };
@@ -69,7 +69,7 @@ Test(eth, multicast_frame_is_otherhost)
 	h_expect_nothing(&h);
 }
 
-Test(eth, broadcast_frame_is_accepted)
+HTest(eth, broadcast_frame_is_accepted)
 {
 	h_send_arp(&h, ARP(.eth_dst = H_BCAST_MAC));
 	h_expect_arp(&h, ARP_OUT());
@@ -77,7 +77,7 @@ Test(eth, broadcast_frame_is_accepted)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_RCV_PROBES_MCAST), 1);
 }
 
-Test(eth, frame_to_our_mac_is_accepted)
+HTest(eth, frame_to_our_mac_is_accepted)
 {
 	h_send_arp(&h, ARP(.eth_dst = H_US_MAC));
 	h_expect_arp(&h, ARP_OUT());
@@ -85,7 +85,7 @@ Test(eth, frame_to_our_mac_is_accepted)
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_RCV_PROBES_UCAST), 1);
 }
 
-Test(eth, unknown_ethertype_is_unhandled)
+HTest(eth, unknown_ethertype_is_unhandled)
 {
 	h_send_ip(&h, IP(.eth_type = 0x88b5));
 	h_expect_drop(&h, DROP_UNHANDLED_PROTO);
@@ -93,21 +93,21 @@ Test(eth, unknown_ethertype_is_unhandled)
 	cr_assert_eq(h_ip_mib(&h, IP_MIB_IN_RECEIVES), 0);
 }
 
-Test(eth, ipv6_ethertype_is_unhandled)
+HTest(eth, ipv6_ethertype_is_unhandled)
 {
 	h_send_ip(&h, IP(.eth_type = ETH_P_IPV6, .version = 6));
 	h_expect_drop(&h, DROP_UNHANDLED_PROTO);
 	h_expect_nothing(&h);
 }
 
-Test(eth, vlan_tagged_frame_is_unhandled)
+HTest(eth, vlan_tagged_frame_is_unhandled)
 {
 	h_send_ip(&h, IP(.eth_type = ETH_P_8021Q));
 	h_expect_drop(&h, DROP_UNHANDLED_PROTO);
 	h_expect_nothing(&h);
 }
 
-Test(eth, broadcast_source_mac_is_still_demultiplexed_by_type)
+HTest(eth, broadcast_source_mac_is_still_demultiplexed_by_type)
 {
 	/* Ethernet itself does not judge the source; ARP does (sender MAC). */
 	h_send_arp(&h, ARP(.eth_src = H_BCAST_MAC));
@@ -115,7 +115,7 @@ Test(eth, broadcast_source_mac_is_still_demultiplexed_by_type)
 	h_expect_no_drop(&h);
 }
 
-Test(eth, output_prepends_header_with_our_source)
+HTest(eth, output_prepends_header_with_our_source)
 {
 	struct pkt *p = pkt_alloc(&h.pool, PKT_HEADROOM);
 	struct h_frame f;
@@ -131,7 +131,7 @@ Test(eth, output_prepends_header_with_our_source)
 	cr_assert(!memcmp(f.b + 14, "abcd", 4));
 }
 
-Test(eth, output_without_headroom_is_dropped_as_nomem)
+HTest(eth, output_without_headroom_is_dropped_as_nomem)
 {
 	struct pkt *p = pkt_alloc(&h.pool, 10);
 

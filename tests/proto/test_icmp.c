@@ -34,7 +34,7 @@ static uint64_t mib(enum icmp_mib i)
 
 /* --- echo ------------------------------------------------------------------------- */
 
-Test(icmp, echo_request_gets_echo_reply)
+HTest(icmp, echo_request_gets_echo_reply)
 {
 	static const char payload[] = "abcdefghijklmnopqrstuvwxyz012345";
 
@@ -53,25 +53,25 @@ Test(icmp, echo_request_gets_echo_reply)
 	cr_assert_eq(h_ip_mib(&h, IP_MIB_OUT_REQUESTS), 1);
 }
 
-Test(icmp, echo_with_odd_payload_length_is_answered)
+HTest(icmp, echo_with_odd_payload_length_is_answered)
 {
 	h_send_icmp(&h, ICMP(.data = "odd-len", .seq = 7));
 	h_expect_icmp(&h, ICMP_OUT(.data = "odd-len", .seq = 7));
 }
 
-Test(icmp, echo_with_nonzero_code_is_answered_with_code_zero)
+HTest(icmp, echo_with_nonzero_code_is_answered_with_code_zero)
 {
 	h_send_icmp(&h, ICMP(.code = 5, .data = "x"));
 	h_expect_icmp(&h, ICMP_OUT(.code = 0, .data = "x"));
 }
 
-Test(icmp, echo_reply_keeps_the_request_tos)
+HTest(icmp, echo_reply_keeps_the_request_tos)
 {
 	h_send_icmp(&h, ICMP(.tos = 0x10));
 	h_expect_icmp(&h, ICMP_OUT(.tos = 0x10));
 }
 
-Test(icmp, echo_of_1472_bytes_fills_a_1500_byte_mtu)
+HTest(icmp, echo_of_1472_bytes_fills_a_1500_byte_mtu)
 {
 	static uint8_t payload[1472];
 
@@ -84,7 +84,7 @@ Test(icmp, echo_of_1472_bytes_fills_a_1500_byte_mtu)
 	h_expect_no_drop(&h);
 }
 
-Test(icmp, echo_in_a_shared_buffer_is_answered_from_a_copy)
+HTest(icmp, echo_in_a_shared_buffer_is_answered_from_a_copy)
 {
 	uint8_t frame[H_FRAME_MAX], before[H_FRAME_MAX];
 	unsigned int len = h_build_ip(frame, sizeof(frame), &ICMP(.data = "tap sees me"));
@@ -106,7 +106,7 @@ Test(icmp, echo_in_a_shared_buffer_is_answered_from_a_copy)
 	h_expect_no_drop(&h);
 }
 
-Test(icmp, echo_with_bad_checksum_is_dropped_and_counted)
+HTest(icmp, echo_with_bad_checksum_is_dropped_and_counted)
 {
 	h_send_icmp(&h, ICMP(.data = "abc", .bad_icmp_csum = true));
 	h_expect_drop(&h, DROP_ICMP_CSUM);
@@ -117,7 +117,7 @@ Test(icmp, echo_with_bad_checksum_is_dropped_and_counted)
 	h_expect_nothing(&h);
 }
 
-Test(icmp, message_shorter_than_its_header_is_invalid)
+HTest(icmp, message_shorter_than_its_header_is_invalid)
 {
 	h_send_ip(&h, IP(.protocol = IPPROTO_ICMP_, .data = "\x08\x00\xf7\xff", .len = 4));
 	h_expect_drop(&h, DROP_ICMP_INVALID);
@@ -128,7 +128,7 @@ Test(icmp, message_shorter_than_its_header_is_invalid)
 	h_expect_nothing(&h);
 }
 
-Test(icmp, type_above_18_is_invalid)
+HTest(icmp, type_above_18_is_invalid)
 {
 	h_send_icmp(&h, ICMP(.type = 19));
 	h_expect_drop(&h, DROP_ICMP_INVALID);
@@ -138,7 +138,7 @@ Test(icmp, type_above_18_is_invalid)
 	h_expect_nothing(&h);
 }
 
-Test(icmp, echo_to_broadcast_is_ignored_by_default)
+HTest(icmp, echo_to_broadcast_is_ignored_by_default)
 {
 	h_send_icmp(&h, ICMP(.eth_dst = H_BCAST_MAC, .daddr = H_SUBNET_BCAST));
 	h_expect_drop(&h, DROP_ICMP_BROADCAST);
@@ -149,7 +149,7 @@ Test(icmp, echo_to_broadcast_is_ignored_by_default)
 	h_expect_nothing(&h);
 }
 
-Test(icmp, echo_to_broadcast_is_answered_from_our_address_when_allowed)
+HTest(icmp, echo_to_broadcast_is_answered_from_our_address_when_allowed)
 {
 	h.st.cfg.tun.icmp_echo_ignore_broadcasts = 0;
 	h_send_icmp(&h, ICMP(.eth_dst = H_BCAST_MAC, .daddr = H_SUBNET_BCAST, .data = "b"));
@@ -159,7 +159,7 @@ Test(icmp, echo_to_broadcast_is_answered_from_our_address_when_allowed)
 	h_expect_no_drop(&h);
 }
 
-Test(icmp, echo_ignore_all_ignores_every_echo)
+HTest(icmp, echo_ignore_all_ignores_every_echo)
 {
 	h.st.cfg.tun.icmp_echo_ignore_all = 1;
 	h_send_icmp(&h, ICMP());
@@ -174,7 +174,7 @@ Test(icmp, echo_ignore_all_ignores_every_echo)
 
 /* --- other messages in ------------------------------------------------------- */
 
-Test(icmp, echo_reply_has_no_socket_yet)
+HTest(icmp, echo_reply_has_no_socket_yet)
 {
 	h_send_icmp(&h, ICMP(.type = ICMP_ECHOREPLY));
 	h_expect_drop(&h, DROP_NO_SOCKET);
@@ -194,7 +194,7 @@ static void send_error(int type, int code)
 			     .len = n - 14));
 }
 
-Test(icmp, destination_unreachable_is_counted)
+HTest(icmp, destination_unreachable_is_counted)
 {
 	send_error(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
 	h_expect_no_drop(&h);
@@ -204,7 +204,7 @@ Test(icmp, destination_unreachable_is_counted)
 	cr_assert_eq(mib(ICMP_MIB_OUT_MSGS), 0, "an error must not be answered");
 }
 
-Test(icmp, error_without_the_quoted_header_is_invalid)
+HTest(icmp, error_without_the_quoted_header_is_invalid)
 {
 	h_send_icmp(&h, ICMP(.type = ICMP_DEST_UNREACH, .code = 1, .id = 0, .seq = 0));
 	h_expect_drop(&h, DROP_ICMP_INVALID);
@@ -220,7 +220,7 @@ Test(icmp, error_without_the_quoted_header_is_invalid)
 	h_expect_nothing(&h);
 }
 
-Test(icmp, each_error_type_is_counted_under_its_own_counter)
+HTest(icmp, each_error_type_is_counted_under_its_own_counter)
 {
 	send_error(ICMP_SOURCE_QUENCH, 0);
 	cr_assert_eq(mib(ICMP_MIB_IN_SRC_QUENCHS), 1);
@@ -236,7 +236,7 @@ Test(icmp, each_error_type_is_counted_under_its_own_counter)
 	h_expect_nothing(&h);
 }
 
-Test(icmp, timestamp_and_address_mask_requests_are_counted_not_answered)
+HTest(icmp, timestamp_and_address_mask_requests_are_counted_not_answered)
 {
 	h_send_icmp(&h, ICMP(.type = ICMP_TIMESTAMP, .data = "000011112222", .len = 12));
 	cr_assert_eq(mib(ICMP_MIB_IN_TIMESTAMPS), 1);
@@ -249,7 +249,7 @@ Test(icmp, timestamp_and_address_mask_requests_are_counted_not_answered)
 
 /* --- rate limits ------------------------------------------------------------- */
 
-Test(icmp, protocol_unreachable_from_one_host_bursts_six_then_one_per_second)
+HTest(icmp, protocol_unreachable_from_one_host_bursts_six_then_one_per_second)
 {
 	for (int i = 0; i < 10; i++)
 		h_send_ip(&h, IP(.data = "rate"));
@@ -283,7 +283,7 @@ Test(icmp, protocol_unreachable_from_one_host_bursts_six_then_one_per_second)
 	h_expect_drops(&h, DROP_IP_NOPROTO, 11);
 }
 
-Test(icmp, host_burst_is_capped_at_six)
+HTest(icmp, host_burst_is_capped_at_six)
 {
 	h_send_ip(&h, IP(.data = "rate"));
 	h_expect_icmp(&h, PROT_UNREACH_FOR_LAST_SENT());
@@ -295,7 +295,7 @@ Test(icmp, host_burst_is_capped_at_six)
 	cr_assert_eq(mib(ICMP_MIB_OUT_RATE_LIMIT_HOST), 4);
 }
 
-Test(icmp, host_limit_is_per_source_address)
+HTest(icmp, host_limit_is_per_source_address)
 {
 	for (int i = 0; i < 6; i++)
 		h_send_ip(&h, IP(.data = "a"));
@@ -329,7 +329,7 @@ static unsigned int from_many_hosts(unsigned int first, unsigned int n, uint64_t
 	return sent;
 }
 
-Test(icmp, global_limit_caps_a_burst_across_many_hosts)
+HTest(icmp, global_limit_caps_a_burst_across_many_hosts)
 {
 	unsigned int sent;
 
@@ -355,7 +355,7 @@ Test(icmp, global_limit_caps_a_burst_across_many_hosts)
 	h_expect_drops(&h, DROP_IP_NOPROTO, 620);
 }
 
-Test(icmp, global_limit_sustains_icmp_msgs_per_sec)
+HTest(icmp, global_limit_sustains_icmp_msgs_per_sec)
 {
 	unsigned int sent;
 
@@ -368,7 +368,7 @@ Test(icmp, global_limit_sustains_icmp_msgs_per_sec)
 	h_expect_drops(&h, DROP_IP_NOPROTO, 5000);
 }
 
-Test(icmp, echo_replies_are_never_rate_limited)
+HTest(icmp, echo_replies_are_never_rate_limited)
 {
 	for (int i = 0; i < 100; i++) {
 		h_send_icmp(&h, ICMP(.seq = i));
@@ -379,7 +379,7 @@ Test(icmp, echo_replies_are_never_rate_limited)
 	cr_assert_eq(mib(ICMP_MIB_OUT_RATE_LIMIT_GLOBAL), 0);
 }
 
-Test(icmp, empty_ratemask_disables_the_limits)
+HTest(icmp, empty_ratemask_disables_the_limits)
 {
 	h.st.cfg.tun.icmp_ratemask = 0;
 	for (int i = 0; i < 20; i++)
@@ -388,7 +388,7 @@ Test(icmp, empty_ratemask_disables_the_limits)
 	cr_assert_eq(mib(ICMP_MIB_OUT_RATE_LIMIT_HOST), 0);
 }
 
-Test(icmp, zero_ratelimit_disables_the_host_limit)
+HTest(icmp, zero_ratelimit_disables_the_host_limit)
 {
 	h.st.cfg.tun.icmp_ratelimit_ms = 0;
 	for (int i = 0; i < 20; i++)
@@ -413,7 +413,7 @@ static struct pkt *orig(const struct h_ip *ip)
 	return p;
 }
 
-Test(icmp, no_error_about_an_icmp_error)
+HTest(icmp, no_error_about_an_icmp_error)
 {
 	struct pkt *p = orig(&ICMP(.type = ICMP_DEST_UNREACH, .code = 3, .data = "12345678"));
 
@@ -434,7 +434,7 @@ Test(icmp, no_error_about_an_icmp_error)
 	pkt_free(p);
 }
 
-Test(icmp, no_error_about_a_non_initial_fragment)
+HTest(icmp, no_error_about_a_non_initial_fragment)
 {
 	struct pkt *p = orig(&IP(.frag_off = 185, .data = "frag"));
 
@@ -448,7 +448,7 @@ Test(icmp, no_error_about_a_non_initial_fragment)
 	pkt_free(p);
 }
 
-Test(icmp, no_error_to_a_source_that_is_not_one_host)
+HTest(icmp, no_error_to_a_source_that_is_not_one_host)
 {
 	const uint32_t bad[] = { 0, h_ip4(255, 255, 255, 255), h_ip4(127, 0, 0, 1),
 				 h_ip4(224, 0, 0, 1), H_SUBNET_BCAST };
@@ -463,7 +463,7 @@ Test(icmp, no_error_to_a_source_that_is_not_one_host)
 	cr_assert_eq(mib(ICMP_MIB_OUT_MSGS), 0);
 }
 
-Test(icmp, fragmentation_needed_is_never_rate_limited)
+HTest(icmp, fragmentation_needed_is_never_rate_limited)
 {
 	for (int i = 0; i < 20; i++) {
 		struct pkt *p = orig(&IP(.data = "big"));

@@ -35,7 +35,7 @@ static void expect_hdr_errors(uint64_t n)
 
 /* --- malformed input --------------------------------------------------------- */
 
-Test(ipv4, header_shorter_than_20_bytes_is_inhdr)
+HTest(ipv4, header_shorter_than_20_bytes_is_inhdr)
 {
 	h_send_icmp(&h, ICMP(.frame_len = 14 + 19));
 	h_expect_drop(&h, DROP_IP_INHDR);
@@ -45,7 +45,7 @@ Test(ipv4, header_shorter_than_20_bytes_is_inhdr)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, wrong_version_is_dropped_and_counted)
+HTest(ipv4, wrong_version_is_dropped_and_counted)
 {
 	h_send_icmp(&h, ICMP(.version = 6));
 	h_expect_drop(&h, DROP_IP_VERSION);
@@ -55,7 +55,7 @@ Test(ipv4, wrong_version_is_dropped_and_counted)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, ihl_below_five_is_inhdr)
+HTest(ipv4, ihl_below_five_is_inhdr)
 {
 	h_send_icmp(&h, ICMP(.ihl = 4));
 	h_expect_drop(&h, DROP_IP_INHDR);
@@ -65,7 +65,7 @@ Test(ipv4, ihl_below_five_is_inhdr)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, ihl_past_the_frame_is_inhdr)
+HTest(ipv4, ihl_past_the_frame_is_inhdr)
 {
 	/* 60 bytes of header announced, 28 bytes of datagram present */
 	h_send_icmp(&h, ICMP(.ihl = 15));
@@ -74,7 +74,7 @@ Test(ipv4, ihl_past_the_frame_is_inhdr)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, bad_header_checksum_is_dropped_and_counted)
+HTest(ipv4, bad_header_checksum_is_dropped_and_counted)
 {
 	h_send_icmp(&h, ICMP(.bad_ip_csum = true));
 	h_expect_drop(&h, DROP_IP_CSUM);
@@ -83,7 +83,7 @@ Test(ipv4, bad_header_checksum_is_dropped_and_counted)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, several_faults_count_under_the_first_check)
+HTest(ipv4, several_faults_count_under_the_first_check)
 {
 	/* Linux order: version before checksum before TTL. */
 	h_send_icmp(&h, ICMP(.version = 5, .bad_ip_csum = true, .ttl = 0));
@@ -93,7 +93,7 @@ Test(ipv4, several_faults_count_under_the_first_check)
 	cr_assert_eq(h_ip_mib(&h, IP_MIB_IN_CSUM_ERRORS), 1);
 }
 
-Test(ipv4, total_length_past_the_frame_is_truncated)
+HTest(ipv4, total_length_past_the_frame_is_truncated)
 {
 	h_send_icmp(&h, ICMP(.data = "0123456789", .tot_len = 20 + 8 + 11));
 	h_expect_drop(&h, DROP_IP_TRUNCATED);
@@ -107,7 +107,7 @@ Test(ipv4, total_length_past_the_frame_is_truncated)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, total_length_below_header_length_is_inhdr)
+HTest(ipv4, total_length_below_header_length_is_inhdr)
 {
 	h_send_icmp(&h, ICMP(.tot_len = 19));
 	h_expect_drop(&h, DROP_IP_INHDR);
@@ -117,7 +117,7 @@ Test(ipv4, total_length_below_header_length_is_inhdr)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, zero_ttl_is_dropped_and_counted)
+HTest(ipv4, zero_ttl_is_dropped_and_counted)
 {
 	h_send_icmp(&h, ICMP(.ttl = 0));
 	h_expect_drop(&h, DROP_IP_TTL_ZERO);
@@ -126,14 +126,14 @@ Test(ipv4, zero_ttl_is_dropped_and_counted)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, ttl_one_is_delivered)
+HTest(ipv4, ttl_one_is_delivered)
 {
 	h_send_icmp(&h, ICMP(.ttl = 1));
 	h_expect_icmp(&h, ICMP_OUT());
 	h_expect_no_drop(&h);
 }
 
-Test(ipv4, option_with_length_below_two_is_inhdr)
+HTest(ipv4, option_with_length_below_two_is_inhdr)
 {
 	h_send_icmp(&h, ICMP(.opts = "\x94\x00\x00\x00", .opts_len = 4));
 	h_expect_drop(&h, DROP_IP_INHDR);
@@ -143,7 +143,7 @@ Test(ipv4, option_with_length_below_two_is_inhdr)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, option_running_past_the_header_is_inhdr)
+HTest(ipv4, option_running_past_the_header_is_inhdr)
 {
 	h_send_icmp(&h, ICMP(.opts = "\x01\x94\x08\x00", .opts_len = 4));
 	h_expect_drop(&h, DROP_IP_INHDR);
@@ -151,7 +151,7 @@ Test(ipv4, option_running_past_the_header_is_inhdr)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, option_type_without_room_for_its_length_is_inhdr)
+HTest(ipv4, option_type_without_room_for_its_length_is_inhdr)
 {
 	h_send_icmp(&h, ICMP(.opts = "\x01\x01\x01\x44", .opts_len = 4));
 	h_expect_drop(&h, DROP_IP_INHDR);
@@ -159,7 +159,7 @@ Test(ipv4, option_type_without_room_for_its_length_is_inhdr)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, well_formed_options_are_accepted)
+HTest(ipv4, well_formed_options_are_accepted)
 {
 	/* NOP, NOP, Router Alert (RFC 2113), END, padding */
 	static const uint8_t opts[8] = { 0x01, 0x01, 0x94, 0x04, 0x00, 0x00, 0x00, 0x00 };
@@ -178,7 +178,7 @@ Test(ipv4, well_formed_options_are_accepted)
 	expect_hdr_errors(0);
 }
 
-Test(ipv4, ethernet_padding_is_trimmed_before_delivery)
+HTest(ipv4, ethernet_padding_is_trimmed_before_delivery)
 {
 	/* 28-byte datagram in a minimum 60-byte frame; the 0xa5 padding
 	 * would break the ICMP checksum if it were taken as payload. */
@@ -191,7 +191,7 @@ Test(ipv4, ethernet_padding_is_trimmed_before_delivery)
 	cr_assert_eq(h_ip_mib(&h, IP_MIB_IN_OCTETS), 28 + 31, "InOctets counts the datagram only");
 }
 
-Test(ipv4, destination_not_local_is_inaddrerrors)
+HTest(ipv4, destination_not_local_is_inaddrerrors)
 {
 	h_send_icmp(&h, ICMP(.daddr = H_NET(3)));
 	h_expect_drop(&h, DROP_IP_INADDRERRORS);
@@ -201,7 +201,7 @@ Test(ipv4, destination_not_local_is_inaddrerrors)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, multicast_source_is_invalid)
+HTest(ipv4, multicast_source_is_invalid)
 {
 	h_send_icmp(&h, ICMP(.saddr = h_ip4(224, 0, 0, 1)));
 	h_expect_drop(&h, DROP_IP_INVALID_SOURCE);
@@ -210,7 +210,7 @@ Test(ipv4, multicast_source_is_invalid)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, broadcast_sources_are_invalid)
+HTest(ipv4, broadcast_sources_are_invalid)
 {
 	h_send_icmp(&h, ICMP(.saddr = h_ip4(255, 255, 255, 255)));
 	h_expect_drop(&h, DROP_IP_INVALID_SOURCE);
@@ -219,7 +219,7 @@ Test(ipv4, broadcast_sources_are_invalid)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, loopback_source_is_invalid)
+HTest(ipv4, loopback_source_is_invalid)
 {
 	h_send_icmp(&h, ICMP(.saddr = h_ip4(127, 0, 0, 1)));
 	h_expect_drop(&h, DROP_IP_INVALID_SOURCE);
@@ -228,7 +228,7 @@ Test(ipv4, loopback_source_is_invalid)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, zero_network_source_is_invalid_except_towards_limited_broadcast)
+HTest(ipv4, zero_network_source_is_invalid_except_towards_limited_broadcast)
 {
 	h_send_icmp(&h, ICMP(.saddr = 0));
 	h_expect_drop(&h, DROP_IP_INVALID_SOURCE);
@@ -241,7 +241,7 @@ Test(ipv4, zero_network_source_is_invalid_except_towards_limited_broadcast)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, fragments_are_not_supported_yet)
+HTest(ipv4, fragments_are_not_supported_yet)
 {
 	h_send_icmp(&h, ICMP(.frag_off = IP_MF));
 	h_expect_drop(&h, DROP_IP_FRAG_UNSUPPORTED);
@@ -254,21 +254,21 @@ Test(ipv4, fragments_are_not_supported_yet)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, dont_fragment_alone_is_not_a_fragment)
+HTest(ipv4, dont_fragment_alone_is_not_a_fragment)
 {
 	h_send_icmp(&h, ICMP(.frag_off = IP_DF));
 	h_expect_icmp(&h, ICMP_OUT());
 	h_expect_no_drop(&h);
 }
 
-Test(ipv4, unicast_in_l2_broadcast_is_accepted_by_default)
+HTest(ipv4, unicast_in_l2_broadcast_is_accepted_by_default)
 {
 	h_send_icmp(&h, ICMP(.eth_dst = H_BCAST_MAC));
 	h_expect_icmp(&h, ICMP_OUT());
 	h_expect_no_drop(&h);
 }
 
-Test(ipv4, unicast_in_l2_broadcast_is_dropped_when_configured)
+HTest(ipv4, unicast_in_l2_broadcast_is_dropped_when_configured)
 {
 	h.st.cfg.tun.drop_unicast_in_l2_multicast = 1;
 	h_send_icmp(&h, ICMP(.eth_dst = H_BCAST_MAC));
@@ -281,7 +281,7 @@ Test(ipv4, unicast_in_l2_broadcast_is_dropped_when_configured)
 
 /* --- delivery ------------------------------------------------------------------ */
 
-Test(ipv4, good_datagram_is_counted_received_and_delivered)
+HTest(ipv4, good_datagram_is_counted_received_and_delivered)
 {
 	h_send_icmp(&h, ICMP(.data = "count me"));
 	h_expect_icmp(&h, ICMP_OUT(.data = "count me"));
@@ -293,7 +293,7 @@ Test(ipv4, good_datagram_is_counted_received_and_delivered)
 	expect_hdr_errors(0);
 }
 
-Test(ipv4, unknown_protocol_gets_protocol_unreachable_quoting_the_datagram)
+HTest(ipv4, unknown_protocol_gets_protocol_unreachable_quoting_the_datagram)
 {
 	h_send_ip(&h, IP(.protocol = 253, .tos = 0x10, .data = "unknown transport payload"));
 	h_expect_drop(&h, DROP_IP_NOPROTO);
@@ -306,7 +306,7 @@ Test(ipv4, unknown_protocol_gets_protocol_unreachable_quoting_the_datagram)
 	cr_assert_eq(h_icmp_mib(&h, ICMP_MIB_OUT_DEST_UNREACHS), 1);
 }
 
-Test(ipv4, protocol_unreachable_quote_is_cut_to_fit_576_bytes)
+HTest(ipv4, protocol_unreachable_quote_is_cut_to_fit_576_bytes)
 {
 	static uint8_t big[1000];
 
@@ -317,7 +317,7 @@ Test(ipv4, protocol_unreachable_quote_is_cut_to_fit_576_bytes)
 	h_expect_icmp(&h, PROT_UNREACH_FOR_LAST_SENT(.len = 576 - 28, .tot_len = 576));
 }
 
-Test(ipv4, unknown_protocol_to_broadcast_gets_no_icmp)
+HTest(ipv4, unknown_protocol_to_broadcast_gets_no_icmp)
 {
 	h_send_ip(&h, IP(.eth_dst = H_BCAST_MAC, .daddr = H_SUBNET_BCAST, .data = "x"));
 	h_expect_drop(&h, DROP_IP_NOPROTO);
@@ -329,7 +329,7 @@ Test(ipv4, unknown_protocol_to_broadcast_gets_no_icmp)
 	cr_assert_eq(h_icmp_mib(&h, ICMP_MIB_OUT_MSGS), 0);
 }
 
-Test(ipv4, unknown_protocol_in_l2_broadcast_frame_gets_no_icmp)
+HTest(ipv4, unknown_protocol_in_l2_broadcast_frame_gets_no_icmp)
 {
 	/* RFC 1122 §3.2.2: no error about a link-layer broadcast. */
 	h_send_ip(&h, IP(.eth_dst = H_BCAST_MAC, .data = "x"));
@@ -339,7 +339,7 @@ Test(ipv4, unknown_protocol_in_l2_broadcast_frame_gets_no_icmp)
 
 /* --- output ---------------------------------------------------------------------- */
 
-Test(ipv4, output_without_a_route_is_enetunreach)
+HTest(ipv4, output_without_a_route_is_enetunreach)
 {
 	cr_assert_eq(h_ip_output(&h, h_ip4(192, 0, 2, 1), 253, "x", 1), -ENETUNREACH);
 	h_expect_drop(&h, DROP_IP_OUTNOROUTES);
@@ -348,7 +348,7 @@ Test(ipv4, output_without_a_route_is_enetunreach)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, output_to_our_own_address_has_no_path)
+HTest(ipv4, output_to_our_own_address_has_no_path)
 {
 	cr_assert_eq(h_ip_output(&h, H_US_IP, 253, "x", 1), -ENETUNREACH);
 	h_expect_drop(&h, DROP_IP_OUTNOROUTES);
@@ -356,7 +356,7 @@ Test(ipv4, output_to_our_own_address_has_no_path)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, output_larger_than_the_mtu_is_emsgsize)
+HTest(ipv4, output_larger_than_the_mtu_is_emsgsize)
 {
 	static uint8_t payload[1481];
 
@@ -369,7 +369,7 @@ Test(ipv4, output_larger_than_the_mtu_is_emsgsize)
 	h_expect_no_drop(&h);
 }
 
-Test(ipv4, output_header_fields_follow_the_request)
+HTest(ipv4, output_header_fields_follow_the_request)
 {
 	struct ipv4_tx tx = { .daddr = H_PEER_IP, .protocol = 17, .tos = 0x28, .ttl = 7, .df = 1 };
 	struct h_frame f1, f2;
@@ -390,7 +390,7 @@ Test(ipv4, output_header_fields_follow_the_request)
 	cr_assert_eq(h_ip_mib(&h, IP_MIB_OUT_OCTETS), 48);
 }
 
-Test(ipv4, explicit_source_address_is_kept)
+HTest(ipv4, explicit_source_address_is_kept)
 {
 	struct ipv4_tx tx = { .saddr = H_NET(20), .daddr = H_PEER_IP, .protocol = 253 };
 	struct pkt *p = pkt_alloc(&h.pool, PKT_HEADROOM);
@@ -401,7 +401,7 @@ Test(ipv4, explicit_source_address_is_kept)
 	h_expect_ip(&h, IP_OUT(.saddr = H_NET(20)));
 }
 
-Test(ipv4, output_to_broadcast_uses_the_broadcast_mac)
+HTest(ipv4, output_to_broadcast_uses_the_broadcast_mac)
 {
 	cr_assert_eq(h_ip_output(&h, H_SUBNET_BCAST, 253, "all", 3), 0);
 	h_expect_ip(&h, IP_OUT(.eth_dst = H_BCAST_MAC, .daddr = H_SUBNET_BCAST, .data = "all"));
@@ -412,7 +412,7 @@ Test(ipv4, output_to_broadcast_uses_the_broadcast_mac)
 	h_expect_nothing(&h);
 }
 
-Test(ipv4, default_route_sends_to_the_gateway_mac_after_resolving_it)
+HTest(ipv4, default_route_sends_to_the_gateway_mac_after_resolving_it)
 {
 	uint32_t far = h_ip4(192, 0, 2, 77);
 

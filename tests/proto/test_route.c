@@ -64,7 +64,7 @@ static int addr_add(uint32_t a, unsigned int plen)
 	return rc;
 }
 
-Test(route, connected_route_reaches_on_link_hosts_directly)
+HTest(route, connected_route_reaches_on_link_hosts_directly)
 {
 	struct route_res res = lookup_ok(H_NET(9));
 
@@ -76,7 +76,7 @@ Test(route, connected_route_reaches_on_link_hosts_directly)
 	expect_unreachable(h_ip4(192, 0, 2, 1));
 }
 
-Test(route, local_and_broadcast_destinations_are_classified)
+HTest(route, local_and_broadcast_destinations_are_classified)
 {
 	struct route_res res = lookup_ok(H_US_IP);
 
@@ -89,7 +89,7 @@ Test(route, local_and_broadcast_destinations_are_classified)
 	cr_assert_eq(res.src, H_US_IP);
 }
 
-Test(route, longest_prefix_wins)
+HTest(route, longest_prefix_wins)
 {
 	cr_assert_eq(add(0, 0, H_NET(1), 0), 0);
 	cr_assert_eq(add(h_ip4(10, 0, 0, 0), 8, H_NET(3), 0), 0);
@@ -106,7 +106,7 @@ Test(route, longest_prefix_wins)
 	expect_nexthop(H_NET(77), H_NET(77));
 }
 
-Test(route, gateway_route_takes_its_source_from_the_gateway_subnet)
+HTest(route, gateway_route_takes_its_source_from_the_gateway_subnet)
 {
 	struct route_res res;
 
@@ -121,7 +121,7 @@ Test(route, gateway_route_takes_its_source_from_the_gateway_subnet)
 	cr_assert_eq(res.src, H_NET(2));
 }
 
-Test(route, lower_metric_wins_between_equal_prefixes)
+HTest(route, lower_metric_wins_between_equal_prefixes)
 {
 	cr_assert_eq(add(h_ip4(10, 0, 0, 0), 8, H_NET(4), 100), 0);
 	cr_assert_eq(add(h_ip4(10, 0, 0, 0), 8, H_NET(5), 10), 0);
@@ -133,14 +133,14 @@ Test(route, lower_metric_wins_between_equal_prefixes)
 	expect_nexthop(h_ip4(10, 9, 9, 9), H_NET(6));
 }
 
-Test(route, longer_prefix_wins_over_lower_metric)
+HTest(route, longer_prefix_wins_over_lower_metric)
 {
 	cr_assert_eq(add(h_ip4(10, 0, 0, 0), 8, H_NET(4), 0), 0);
 	cr_assert_eq(add(h_ip4(10, 5, 0, 0), 16, H_NET(5), 5000), 0);
 	expect_nexthop(h_ip4(10, 5, 1, 1), H_NET(5));
 }
 
-Test(route, add_rejects_host_bits_and_bad_prefix_length)
+HTest(route, add_rejects_host_bits_and_bad_prefix_length)
 {
 	cr_assert_eq(add(h_ip4(10, 1, 0, 0), 8, H_NET(1), 0), -EINVAL);
 	cr_assert_eq(add(h_ip4(0, 0, 0, 1), 0, H_NET(1), 0), -EINVAL);
@@ -148,21 +148,21 @@ Test(route, add_rejects_host_bits_and_bad_prefix_length)
 	cr_assert_eq(h.st.fib.count, 1, "only the connected route");
 }
 
-Test(route, add_rejects_gateways_that_are_not_hosts)
+HTest(route, add_rejects_gateways_that_are_not_hosts)
 {
 	cr_assert_eq(add(0, 0, h_ip4(224, 0, 0, 1), 0), -EINVAL);
 	cr_assert_eq(add(0, 0, h_ip4(255, 255, 255, 255), 0), -EINVAL);
 	cr_assert_eq(add(0, 0, h_ip4(0, 0, 0, 7), 0), -EINVAL);
 }
 
-Test(route, add_rejects_gateway_not_on_a_connected_subnet)
+HTest(route, add_rejects_gateway_not_on_a_connected_subnet)
 {
 	cr_assert_eq(add(0, 0, h_ip4(192, 0, 2, 1), 0), -ENETUNREACH);
 	cr_assert_eq(add(0, 0, H_US_IP, 0), -ENETUNREACH, "our own address is no gateway");
 	expect_unreachable(h_ip4(8, 8, 8, 8));
 }
 
-Test(route, add_rejects_the_same_prefix_and_metric_twice)
+HTest(route, add_rejects_the_same_prefix_and_metric_twice)
 {
 	cr_assert_eq(add(h_ip4(10, 0, 0, 0), 8, H_NET(4), 7), 0);
 	cr_assert_eq(add(h_ip4(10, 0, 0, 0), 8, H_NET(5), 7), -EEXIST);
@@ -171,7 +171,7 @@ Test(route, add_rejects_the_same_prefix_and_metric_twice)
 	cr_assert_eq(add(h_ip4(10, 77, 0, 0), 24, 0, 0), -EEXIST);
 }
 
-Test(route, add_fails_with_enospc_when_the_table_is_full)
+HTest(route, add_fails_with_enospc_when_the_table_is_full)
 {
 	unsigned int n = 0;
 	int rc;
@@ -188,7 +188,7 @@ Test(route, add_fails_with_enospc_when_the_table_is_full)
 	cr_assert_eq(add(h_ip4(10, 0, 0, 0), 8, H_NET(1), 0), 0);
 }
 
-Test(route, del_removes_only_the_matching_route)
+HTest(route, del_removes_only_the_matching_route)
 {
 	cr_assert_eq(add(h_ip4(10, 0, 0, 0), 8, H_NET(4), 3), 0);
 	cr_assert_eq(route_del(&h.st, h_ip4(10, 0, 0, 0), 8, 4), -ESRCH, "wrong metric");
@@ -203,7 +203,7 @@ Test(route, del_removes_only_the_matching_route)
 
 /* --- addresses ---------------------------------------------------------------------- */
 
-Test(route, address_add_creates_a_connected_route_and_del_removes_it)
+HTest(route, address_add_creates_a_connected_route_and_del_removes_it)
 {
 	uint32_t a = h_ip4(10, 88, 0, 2);
 	struct route_res res;
@@ -224,7 +224,7 @@ Test(route, address_add_creates_a_connected_route_and_del_removes_it)
 	expect_nexthop(H_NET(9), H_NET(9));
 }
 
-Test(route, connected_route_survives_while_another_address_uses_it)
+HTest(route, connected_route_survives_while_another_address_uses_it)
 {
 	uint32_t a = H_NET(20);
 
@@ -238,7 +238,7 @@ Test(route, connected_route_survives_while_another_address_uses_it)
 	cr_assert_eq(stack_addr_del(&h.st, a), -EADDRNOTAVAIL);
 }
 
-Test(route, address_add_rejects_addresses_that_are_not_unicast_hosts)
+HTest(route, address_add_rejects_addresses_that_are_not_unicast_hosts)
 {
 	cr_assert_eq(addr_add(0, 24), -EINVAL);
 	cr_assert_eq(addr_add(h_ip4(0, 1, 2, 3), 8), -EINVAL);
@@ -251,7 +251,7 @@ Test(route, address_add_rejects_addresses_that_are_not_unicast_hosts)
 	cr_assert_eq(h.st.fib.count, 1);
 }
 
-Test(route, address_add_rejects_the_network_and_broadcast_address_of_its_subnet)
+HTest(route, address_add_rejects_the_network_and_broadcast_address_of_its_subnet)
 {
 	cr_assert_eq(addr_add(h_ip4(10, 88, 0, 0), 24), -EINVAL);
 	cr_assert_eq(addr_add(h_ip4(10, 88, 0, 255), 24), -EINVAL);
@@ -267,14 +267,14 @@ Test(route, address_add_rejects_the_network_and_broadcast_address_of_its_subnet)
 	cr_assert(!stack_addr_is_bcast(&h.st, h_ip4(10, 99, 0, 1)));
 }
 
-Test(route, address_add_rejects_duplicates)
+HTest(route, address_add_rejects_duplicates)
 {
 	cr_assert_eq(addr_add(H_US_IP, 24), -EEXIST);
 	cr_assert_eq(addr_add(H_US_IP, 16), -EEXIST);
 	cr_assert_eq(h.st.naddrs, 1);
 }
 
-Test(route, address_add_fails_with_enospc_after_sixteen_addresses)
+HTest(route, address_add_fails_with_enospc_after_sixteen_addresses)
 {
 	for (unsigned int i = 1; i < STACK_MAX_ADDRS; i++)
 		cr_assert_eq(addr_add(h_ip4(10, 100 + i, 0, 2), 24), 0, "address %u", i);
@@ -282,7 +282,7 @@ Test(route, address_add_fails_with_enospc_after_sixteen_addresses)
 	cr_assert(!stack_addr_is_local(&h.st, h_ip4(10, 200, 0, 2)));
 }
 
-Test(route, address_add_fails_cleanly_when_the_route_table_is_full)
+HTest(route, address_add_fails_cleanly_when_the_route_table_is_full)
 {
 	unsigned int n = 0;
 
@@ -293,7 +293,7 @@ Test(route, address_add_fails_cleanly_when_the_route_table_is_full)
 	cr_assert_eq(h.st.naddrs, 1);
 }
 
-Test(route, address_del_of_a_foreign_address_fails)
+HTest(route, address_del_of_a_foreign_address_fails)
 {
 	cr_assert_eq(stack_addr_del(&h.st, H_NET(3)), -EADDRNOTAVAIL);
 	cr_assert_eq(h.st.naddrs, 1);
