@@ -944,6 +944,7 @@ int tcp_setopt(struct stack *st, struct tcp_sock *tp, enum tcp_opt opt, int valu
 		if (tp->sk.rcvbuf < 2304)
 			tp->sk.rcvbuf = 2304;
 		/* An explicit size turns autotuning off (SOCK_RCVBUF_LOCK). */
+		tp->rcvbuf_locked = 1;
 		tp->window_clamp = tp->sk.rcvbuf;
 		return 0;
 	case TCP_OPT_LINGER:
