@@ -189,7 +189,9 @@ static bool tcp_paws_discard(const struct stack *st, const struct tcp_sock *tp,
 /* ------------------------------------------------------------------------ */
 /* ACK generation                                                             */
 
-void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks)
+/* Linux tcp_incr_quickack(): allow up to @max_quickacks immediate ACKs,
+ * without leaving interactive (pingpong) mode. */
+static void tcp_incr_quickack(struct tcp_sock *tp, unsigned int max_quickacks)
 {
 	uint32_t quickacks = tp->ack.rcv_mss ? tp->rcv_wnd / (2 * tp->ack.rcv_mss) : 2;
 
@@ -199,6 +201,11 @@ void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks)
 		quickacks = max_quickacks;
 	if (quickacks > tp->ack.quick)
 		tp->ack.quick = (uint8_t)quickacks;
+}
+
+void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks)
+{
+	tcp_incr_quickack(tp, max_quickacks);
 	tp->ack.pingpong = 0;
 	tp->ack.ato_us = TCP_ATO_MIN_US;
 }
@@ -332,7 +339,9 @@ static void tcp_event_data_recv(struct stack *st, struct tcp_sock *tp, uint32_t 
 	tcp_schedule_ack(tp);
 	tcp_measure_rcv_mss(tp, len);
 	if (!tp->ack.lrcv_ns) {
-		tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
+		/* The first data: quick ACKs, unless the owner asked for
+		 * interactive mode (TCP_QUICKACK 0), which stays. */
+		tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
 		tp->ack.ato_us = TCP_ATO_MIN_US;
 	} else {
 		uint64_t m = (st->now - tp->ack.lrcv_ns) / 1000;
@@ -345,7 +354,7 @@ static void tcp_event_data_recv(struct stack *st, struct tcp_sock *tp, uint32_t 
 				tp->ack.ato_us = tp->rto_us;
 		} else if (m > tp->rto_us) {
 			/* The sender stalled: answer quickly for a while. */
-			tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
+			tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
 		}
 	}
 	tp->ack.lrcv_ns = st->now;
