@@ -737,12 +737,23 @@ void tcp_recved(struct stack *st, struct tcp_sock *tp)
 		tp->copied_seq = tp->rcv_nxt - tp->rx_hold.bytes -
 				 (uint32_t)tp->sk.ops->rx_queued(tp->sk.ctx);
 	tcp_rcv_space_adjust(st, tp);
+	if (tp->ack.pending & TCP_ACK_SCHED) {
+		bool drained =
+			!tp->rx_hold.len && (!tp->sk.ops || !tp->sk.ops->rx_queued(tp->sk.ctx));
+
+		/* An owed ACK goes now if more than a segment waits for it,
+		 * or if the peer pushed and the owner took everything: at
+		 * once in a bulk transfer, only after a second push in an
+		 * interactive one, whose reply will carry the ACK. */
+		if (tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss ||
+		    (drained && ((tp->ack.pending & TCP_ACK_PUSHED2) ||
+				 ((tp->ack.pending & TCP_ACK_PUSHED) && !tp->ack.pingpong)))) {
+			tcp_send_ack(st, tp);
+			return;
+		}
+	}
 	if (tp->shutdown & RCV_SHUTDOWN)
 		return;
-	if (tp->ack.pending & TCP_ACK_SCHED && tp->ack.pending & TCP_ACK_PUSHED) {
-		tcp_send_ack(st, tp);
-		return;
-	}
 	rcv_window_now = tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt;
 	if ((int32_t)rcv_window_now < 0)
 		rcv_window_now = 0;

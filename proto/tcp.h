@@ -141,6 +141,7 @@ struct tcp_ack_state {
 #define TCP_ACK_TIMER 2		/* the delack timer is armed */
 #define TCP_ACK_PUSHED 4	/* the peer pushed: ACK soon */
 #define TCP_ACK_NOW 8		/* ACK with the next segment out, no delay */
+#define TCP_ACK_PUSHED2 16 /* pushed again before we ACKed */
 
 /* Which event the retransmit timer stands for (Linux ICSK_TIME_*). */
 enum tcp_rtx_timer {

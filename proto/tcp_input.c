@@ -309,6 +309,8 @@ static void tcp_measure_rcv_mss(struct tcp_sock *tp, uint32_t len)
 	if (len >= tp->ack.rcv_mss) {
 		tp->ack.rcv_mss = (uint32_t)(len < tp->advmss ? len : tp->advmss);
 	} else {
+		if (tp->ack.pending & TCP_ACK_PUSHED)
+			tp->ack.pending |= TCP_ACK_PUSHED2;
 		tp->ack.pending |= TCP_ACK_PUSHED;
 	}
 }
