@@ -758,10 +758,13 @@ void tcp_recved(struct stack *st, struct tcp_sock *tp)
 	if ((int32_t)rcv_window_now < 0)
 		rcv_window_now = 0;
 	/* Optimize, __tcp_select_window() is not cheap: only when the window
-	 * can have doubled. */
+	 * can have doubled. Then any usable window (receiver SWS avoidance
+	 * decides) at least twice the current one is worth an update, as in
+	 * Linux; a fixed minimum in bytes would never be met by a buffer
+	 * smaller than it, and the peer would wait for its window probe. */
 	if (2 * rcv_window_now <= tp->window_clamp) {
-		new_window = tcp_rx_space(tp);
-		if (new_window >= 2 * rcv_window_now && new_window - rcv_window_now >= 2u * tp->advmss)
+		new_window = tcp_raw_window(tp);
+		if (new_window && new_window >= 2 * rcv_window_now)
 			tcp_send_ack(st, tp);
 	}
 }

@@ -726,6 +726,7 @@ void tcp_send_probe0(struct stack *st, struct tcp_sock *tp);
 int tcp_write_wakeup(struct stack *st, struct tcp_sock *tp);
 void tcp_send_loss_probe(struct stack *st, struct tcp_sock *tp);
 uint32_t tcp_select_window(struct stack *st, struct tcp_sock *tp);
+uint32_t tcp_raw_window(struct tcp_sock *tp); /* the window to offer, before "never shrink" */
 uint32_t tcp_current_mss(struct tcp_sock *tp);
 bool tcp_should_send_fin_now(const struct tcp_sock *tp);
 bool tcp_has_unsent(const struct tcp_sock *tp);

@@ -73,7 +73,7 @@ static uint32_t tcp_receive_window(const struct tcp_sock *tp)
 
 /* Linux __tcp_select_window(): receiver SWS avoidance (RFC 9293
  * §3.8.6.2.2): offer nothing rather than a sliver. */
-static uint32_t tcp_raw_window(struct tcp_sock *tp)
+uint32_t tcp_raw_window(struct tcp_sock *tp)
 {
 	uint32_t mss = tp->ack.rcv_mss;
 	uint32_t free_space = tcp_rx_space(tp);
