@@ -451,9 +451,23 @@ static struct pkt *tcp_next_segment(struct stack *st, struct tcp_sock *tp, uint3
 	struct pkt *p;
 	size_t got;
 
-	if (tp->write_q.len)
+	if (tp->write_q.len && len >= pkt_len(tp->write_q.head))
 		return pkt_queue_pop(&tp->write_q);
 	p = pkt_alloc(st->pool, PKT_HEADROOM);
+	if (p && tp->write_q.len) {
+		/* Only the front of the queued segment fits (tcp_write_wakeup
+		 * into a small window): copy it out (Linux tcp_fragment). */
+		struct pkt *head = tp->write_q.head;
+
+		memcpy(pkt_put(p, len), head->data, len);
+		pkt_pull(head, len);
+		tp->write_q.bytes -= len;
+		tcp_cb(p)->seq = tcp_cb(head)->seq;
+		tcp_cb(p)->end_seq = tcp_cb(p)->seq + len;
+		tcp_cb(p)->tcp_flags = TH_ACK;
+		tcp_cb(head)->seq += len;
+		return p;
+	}
 	if (!p) {
 		pkt_drop(st, NULL, DROP_NOMEM);
 		return NULL;
@@ -491,13 +505,39 @@ static void tcp_event_new_data_sent(struct stack *st, struct tcp_sock *tp, struc
 		tcp_rearm_rto(st, tp);
 }
 
+/* Send @p, just taken with tcp_next_segment(), as new data; @fin: with
+ * our FIN. */
+static void tcp_send_new_segment(struct stack *st, struct tcp_sock *tp, struct pkt *p, bool fin,
+				 uint32_t mss)
+{
+	if (fin) {
+		tcp_cb(p)->tcp_flags |= TH_FIN;
+		tcp_cb(p)->end_seq++;
+		tp->write_seq++;
+		tp->fin_sent = 1;
+	}
+	if (pkt_len(p) && pkt_len(p) < mss)
+		tp->snd_sml = tcp_cb(p)->end_seq;
+	if (tp->write_q.len == 0 && pkt_len(p) &&
+	    (!tp->sk.ops || tp->sk.ops->tx_avail(tp->sk.ctx) == 0))
+		tcp_cb(p)->tcp_flags |= TH_PSH;
+	tcp_rate_pkt_sent(tp, p, st->now);
+	tcp_event_new_data_sent(st, tp, p);
+	tcp_transmit_pkt(st, tp, p, true);
+}
+
+static bool tcp_may_send_data(const struct tcp_sock *tp)
+{
+	return TCPF(tp->state) & (TCPF(TCP_ESTABLISHED) | TCPF(TCP_CLOSE_WAIT) |
+				  TCPF(TCP_FIN_WAIT1) | TCPF(TCP_LAST_ACK) | TCPF(TCP_CLOSING));
+}
+
 void tcp_write_xmit(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t mss = tcp_current_mss(tp);
 	unsigned int sent = 0;
 
-	if (!(TCPF(tp->state) & (TCPF(TCP_ESTABLISHED) | TCPF(TCP_CLOSE_WAIT) |
-				 TCPF(TCP_FIN_WAIT1) | TCPF(TCP_LAST_ACK) | TCPF(TCP_CLOSING))))
+	if (!tcp_may_send_data(tp))
 		return;
 	tp->is_cwnd_limited = 0;
 	for (;;) {
@@ -553,20 +593,7 @@ void tcp_write_xmit(struct stack *st, struct tcp_sock *tp)
 		p = fin_only ? tcp_next_segment(st, tp, 0) : tcp_next_segment(st, tp, len);
 		if (!p)
 			break;
-		if (fin || fin_only) {
-			tcp_cb(p)->tcp_flags |= TH_FIN;
-			tcp_cb(p)->end_seq++;
-			tp->write_seq++;
-			tp->fin_sent = 1;
-		}
-		if (pkt_len(p) && pkt_len(p) < mss)
-			tp->snd_sml = tcp_cb(p)->end_seq;
-		if (tp->write_q.len == 0 && pkt_len(p) &&
-		    (!tp->sk.ops || tp->sk.ops->tx_avail(tp->sk.ctx) == 0))
-			tcp_cb(p)->tcp_flags |= TH_PSH;
-		tcp_rate_pkt_sent(tp, p, st->now);
-		tcp_event_new_data_sent(st, tp, p);
-		tcp_transmit_pkt(st, tp, p, true);
+		tcp_send_new_segment(st, tp, p, fin || fin_only, mss);
 		sent++;
 		if (tp->cc.pacing_rate) {
 			uint64_t ns = (uint64_t)(pkt_len(p) + 52) * 1000000000ull / tp->cc.pacing_rate;
@@ -724,17 +751,44 @@ static void tcp_xmit_probe(struct stack *st, struct tcp_sock *tp)
 }
 
 /* Linux tcp_write_wakeup(): send new data if the window allows, else a
- * probe. Return: 0 if data went out, 1 if a probe did, -1 if nothing. */
+ * probe. The data is the head of the queue, as much as the window and one
+ * segment hold, whatever Nagle, TCP_CORK, cwnd or sender SWS avoidance
+ * say: this timer is their override (RFC 9293 §3.8.6.2.1, and tcp(7)'s
+ * 200 ms ceiling on corking). Return: 0 if data went out, 1 if a probe
+ * did, -1 if nothing. */
 int tcp_write_wakeup(struct stack *st, struct tcp_sock *tp)
 {
+	int32_t room = (int32_t)(tcp_wnd_end(tp) - tp->snd_nxt);
+
 	if (tp->state == TCP_CLOSE)
 		return -1;
-	if (tcp_has_unsent(tp) && (int32_t)(tcp_wnd_end(tp) - tp->snd_nxt) > 0) {
-		uint32_t before = tp->snd_nxt;
+	if (tcp_has_unsent(tp) && room > 0 && tcp_may_send_data(tp)) {
+		uint32_t mss = tcp_current_mss(tp), before = tp->snd_nxt, len;
+		size_t avail = tp->write_q.len ?
+				       pkt_len(tp->write_q.head) :
+				       (tp->sk.ops ? tp->sk.ops->tx_avail(tp->sk.ctx) : 0);
+		struct pkt *p;
 
-		tcp_write_xmit(st, tp);
-		if (tp->snd_nxt != before)
+		if (!avail) {
+			/* Only our FIN is left. */
+			tcp_write_xmit(st, tp);
+			if (tp->snd_nxt != before)
+				return 0;
+		} else {
+			len = avail < mss ? (uint32_t)avail : mss;
+			if (len > (uint32_t)room)
+				len = (uint32_t)room;
+			p = tcp_next_segment(st, tp, len);
+			if (!p)
+				return -1;
+			tcp_cb(p)->tcp_flags |= TH_PSH;
+			tcp_send_new_segment(
+				st, tp, p,
+				tp->fin_pending && !tp->fin_sent && !tp->write_q.len &&
+					(!tp->sk.ops || !tp->sk.ops->tx_avail(tp->sk.ctx)),
+				mss);
 			return 0;
+		}
 	}
 	tcp_xmit_probe(st, tp);
 	return 1;
