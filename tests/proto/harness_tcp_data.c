@@ -47,6 +47,22 @@ struct h_conn hd_establish_rtt_at(struct harness *h, unsigned int flags, uint64_
 	return c;
 }
 
+uint64_t hd_wait_frame(struct harness *h, uint64_t max_ns)
+{
+	uint64_t start = h->now, end = h->now + max_ns;
+
+	while (!stack_tx_pending(&h->st)) {
+		uint64_t next = stack_next_timer(&h->st);
+
+		if (next > end) {
+			h_advance(h, end - h->now);
+			return stack_tx_pending(&h->st) ? h->now - start : UINT64_MAX;
+		}
+		h_advance(h, next > h->now ? next - h->now : 0);
+	}
+	return h->now - start;
+}
+
 void hd_setopt(struct harness *h, struct h_conn *c, enum tcp_opt opt, int value)
 {
 	int rc;

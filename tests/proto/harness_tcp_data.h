@@ -37,6 +37,14 @@ struct h_conn hd_establish_rtt_at(struct harness *h, unsigned int flags, uint64_
 				  const char *file, int line);
 #define hd_establish_rtt(h, flags, rtt) hd_establish_rtt_at((h), (flags), (rtt), __FILE__, __LINE__)
 
+/**
+ * hd_wait_frame() - advance the clock, timer deadline by timer deadline,
+ * until usnet has a frame to send or @max_ns have passed
+ * Return: the time that took (the clock stops there), or UINT64_MAX if no
+ * frame came within @max_ns (the clock has then moved by @max_ns).
+ */
+uint64_t hd_wait_frame(struct harness *h, uint64_t max_ns);
+
 /** hd_setopt() - tcp_setopt() at the harness clock; fails the test unless it returns 0 */
 void hd_setopt(struct harness *h, struct h_conn *c, enum tcp_opt opt, int value);
 
