@@ -61,6 +61,7 @@ enum tcp_state {
 #define TCP_RTO_MIN_US 200000u
 #define TCP_RTO_MAX_US 120000000u
 #define TCP_TIMEOUT_INIT_US 1000000u
+#define TCP_TIMEOUT_FALLBACK_US 3000000u	/* RFC 6298 §5.7 */
 #define TCP_TIMEOUT_MIN_US 2000u	/* two jiffies of HZ=1000 */
 #define TCP_ATO_MIN_US 40000u
 #define TCP_DELACK_MAX_US 200000u
@@ -700,6 +701,7 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 			   const struct tcp_opts *opts);
 void tcp_rtt_estimator(struct tcp_sock *tp, int64_t rtt_us);
 void tcp_set_rto(struct tcp_sock *tp);
+void tcp_init_rto(struct tcp_sock *tp);
 void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks);
 void tcp_rcv_space_adjust(struct stack *st, struct tcp_sock *tp);
 bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq, uint32_t end_seq);

@@ -87,6 +87,20 @@ void tcp_set_rto(struct tcp_sock *tp)
 	tp->rto_us = rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto;
 }
 
+/* RFC 6298 §5.7 (Linux tcp_init_metrics): when data transmission begins
+ * without an RTT sample from the handshake (SYN or SYN-ACK resent, no
+ * timestamps), the RTO restarts at 3 s rather than at the 1 s initial
+ * value or wherever the handshake's backoff left it. */
+void tcp_init_rto(struct tcp_sock *tp)
+{
+	if (tp->srtt_us)
+		return;
+	tp->rttvar_us = TCP_TIMEOUT_FALLBACK_US;
+	tp->mdev_us = TCP_TIMEOUT_FALLBACK_US;
+	tp->mdev_max_us = TCP_TIMEOUT_FALLBACK_US;
+	tp->rto_us = TCP_TIMEOUT_FALLBACK_US;
+}
+
 /* A windowed minimum RTT (Linux keeps a three-sample minmax; one sample
  * that expires after tcp_min_rtt_wlen is enough for RACK's reo_wnd). */
 static void tcp_update_rtt_min(struct stack *st, struct tcp_sock *tp, int64_t rtt_us)
@@ -1107,6 +1121,7 @@ static void tcp_finish_connect(struct stack *st, struct tcp_sock *tp)
 	tcp_set_state(st, tp, TCP_ESTABLISHED);
 	tp->ack.lrcv_ns = 0;
 	tp->lsndtime_ns = st->now;
+	tcp_init_rto(tp);
 	/* RFC 6298 §5.7: a lost SYN means starting from one segment. */
 	if (tp->total_retrans > 1 && tp->syn_retries)
 		tp->cc.snd_cwnd = 1;

@@ -256,6 +256,7 @@ static struct tcp_sock *tcp_create_child(struct stack *st, struct tcp_sock *lt,
 			tcp_set_rto(tp);
 		}
 	}
+	tcp_init_rto(tp);
 	tcp_set_state(st, tp, TCP_ESTABLISHED);
 	tcp_ehash_add(st, tp);
 	tp->lsndtime_ns = st->now;
