@@ -783,7 +783,11 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 	} else if (pkts_acked == 0 && tp->sacked_out < prior_sacked) {
 		(void)0;
 	}
-	if (!tp->packets_out)
+	/* Outside recovery nothing needs the time of the first
+	 * retransmission any more; in Loss or Recovery the undo checks
+	 * (tcp_packet_delayed) still do, and tcp_fastretrans_alert() clears
+	 * it after them, as Linux does. */
+	if (!tp->packets_out && tp->cc.ca_state == TCP_CA_Open)
 		tp->retrans_stamp_ns = 0;
 	TCPEXT_ADD(st, TCP_DELIVERED, pkts_acked);
 	return flag;
