@@ -239,14 +239,21 @@ static void tcp_rtx_timer_fn(void *ctx, struct wheel_timer *t)
 	struct tcp_sock *tp = tcp_of(t, rtx_timer);
 	uint8_t kind = tp->rtx_timer_kind;
 
-	tp->rtx_timer_kind = TCP_TIMER_NONE;
-	if (tp->state == TCP_CLOSE || tp->state == TCP_LISTEN)
+	if (tp->state == TCP_CLOSE || tp->state == TCP_LISTEN) {
+		tp->rtx_timer_kind = TCP_TIMER_NONE;
 		return;
+	}
+	/* Linux tcp_write_timer_handler(): the loss probe and RACK handlers
+	 * run with their kind still pending, so that tcp_rearm_rto() puts
+	 * the RTO where the oldest segment's transmission says, instead of
+	 * a full RTO from now. */
 	switch (kind) {
 	case TCP_TIMER_RETRANS:
+		tp->rtx_timer_kind = TCP_TIMER_NONE;
 		tcp_retransmit_timer(st, tp);
 		break;
 	case TCP_TIMER_PROBE0:
+		tp->rtx_timer_kind = TCP_TIMER_NONE;
 		tcp_probe_timer(st, tp);
 		break;
 	case TCP_TIMER_LOSS_PROBE:
@@ -256,6 +263,7 @@ static void tcp_rtx_timer_fn(void *ctx, struct wheel_timer *t)
 		tcp_rack_reo_timeout(st, tp);
 		break;
 	default:
+		tp->rtx_timer_kind = TCP_TIMER_NONE;
 		break;
 	}
 }
