@@ -748,7 +748,8 @@ void tcp_reset_keepalive_timer(struct stack *st, struct tcp_sock *tp, uint64_t d
 void tcp_delack_timer_arm(struct stack *st, struct tcp_sock *tp);
 void tcp_check_probe_timer(struct stack *st, struct tcp_sock *tp);
 uint64_t tcp_probe0_when(const struct tcp_sock *tp);
-bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp);
+bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp, bool advancing_rto);
+void tcp_set_xmit_timer(struct stack *st, struct tcp_sock *tp);
 uint32_t tcp_keepalive_time(const struct stack *st, const struct tcp_sock *tp);
 
 /* tcp_listen.c */
@@ -780,11 +781,11 @@ int tcp_sacktag(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *op
 		uint32_t prior_snd_una, struct tcp_rate_sample *rs);
 void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t end_seq, uint64_t xmit_ns,
 		      uint64_t now_ns);
-void tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp);
+bool tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp);
 void tcp_rack_reo_timeout(struct stack *st, struct tcp_sock *tp);
 void tcp_rack_update_reo_wnd(struct tcp_sock *tp, const struct tcp_rate_sample *rs);
 void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior_snd_una,
-			   int flag, int num_dupack, struct tcp_rate_sample *rs);
+			   int *ack_flag, int num_dupack, struct tcp_rate_sample *rs);
 void tcp_enter_loss(struct stack *st, struct tcp_sock *tp);
 void tcp_xmit_retransmit_queue(struct stack *st, struct tcp_sock *tp);
 void tcp_mark_skb_lost(struct tcp_sock *tp, struct pkt *p);
@@ -808,6 +809,7 @@ void tcp_dsack_extend(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint3
 #define FLAG_SLOWPATH 0x100
 #define FLAG_SND_UNA_ADVANCED 0x400
 #define FLAG_DSACKING_ACK 0x800
+#define FLAG_SET_XMIT_TIMER 0x1000 /* re-arm TLP or RTO after this ACK */
 #define FLAG_SACK_RENEGING 0x2000
 #define FLAG_UPDATE_TS_RECENT 0x4000
 #define FLAG_NO_CHALLENGE_ACK 0x8000

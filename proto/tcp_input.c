@@ -775,7 +775,8 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 	tcp_ack_update_rtt(st, tp, flag, seq_rtt_us, sack_rtt_us, ca_rtt_us, opts, rs);
 
 	if (flag & FLAG_ACKED) {
-		tcp_rearm_rto(st, tp);
+		/* TLP or RTO, once loss detection has had its say (Linux). */
+		flag |= FLAG_SET_XMIT_TIMER;
 		if (tp->ca_ops->pkts_acked) {
 			tcp_cc_sync(st, tp);
 			tp->ca_ops->pkts_acked(&tp->cc, pkts_acked, ca_rtt_us);
@@ -916,8 +917,10 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 	    tp->cc.ca_state != TCP_CA_Open) {
 		if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DSACKING_ACK)))
 			num_dupack = 1;
-		tcp_fastretrans_alert(st, tp, prior_snd_una, flag, num_dupack, &rs);
+		tcp_fastretrans_alert(st, tp, prior_snd_una, &flag, num_dupack, &rs);
 	}
+	if (flag & FLAG_SET_XMIT_TIMER)
+		tcp_set_xmit_timer(st, tp);
 	tcp_rate_gen(tp, tp->delivered - delivered, tp->lost - lost, tp->is_sack_reneg, &rs, st->now);
 	tcp_cong_control(st, tp, ack, tp->delivered - delivered, flag, &rs);
 	if (tp->cc.ca_state != TCP_CA_Open)
@@ -926,7 +929,7 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 
 no_queue:
 	if (flag & FLAG_DSACKING_ACK)
-		tcp_fastretrans_alert(st, tp, prior_snd_una, flag, num_dupack, &rs);
+		tcp_fastretrans_alert(st, tp, prior_snd_una, &flag, num_dupack, &rs);
 	tcp_ack_probe(st, tp);
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(st, tp, ack, flag);
@@ -935,7 +938,7 @@ no_queue:
 old_ack:
 	if (opts->num_sacks) {
 		flag |= tcp_sacktag(st, tp, opts, prior_snd_una, &rs);
-		tcp_fastretrans_alert(st, tp, prior_snd_una, flag, num_dupack, &rs);
+		tcp_fastretrans_alert(st, tp, prior_snd_una, &flag, num_dupack, &rs);
 		if (tp->cc.ca_state != TCP_CA_Open)
 			tcp_xmit_retransmit_queue(st, tp);
 	}

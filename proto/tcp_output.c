@@ -608,7 +608,7 @@ void tcp_write_xmit(struct stack *st, struct tcp_sock *tp)
 			tp->is_cwnd_limited = 1;
 		tcp_rate_check_app_limited(st, tp);
 		if (tp->cc.ca_state == TCP_CA_Open && tp->rtx_timer_kind == TCP_TIMER_RETRANS)
-			tcp_schedule_loss_probe(st, tp);
+			tcp_schedule_loss_probe(st, tp, false);
 	}
 }
 

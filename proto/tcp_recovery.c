@@ -172,16 +172,19 @@ static uint32_t tcp_rack_detect_loss(struct stack *st, struct tcp_sock *tp)
 	return reo_timeout;
 }
 
-void tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp)
+/* Return: true if the reordering timer was armed. */
+bool tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t timeout;
 
 	if (!tp->rack.advanced)
-		return;
+		return false;
 	tp->rack.advanced = 0;
 	timeout = tcp_rack_detect_loss(st, tp);
-	if (timeout)
-		tcp_reset_rtx_timer(st, tp, TCP_TIMER_REO, timeout + TCP_TIMEOUT_MIN_US);
+	if (!timeout)
+		return false;
+	tcp_reset_rtx_timer(st, tp, TCP_TIMER_REO, timeout + TCP_TIMEOUT_MIN_US);
+	return true;
 }
 
 static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp);
@@ -674,7 +677,10 @@ static void tcp_identify_packet_loss(struct stack *st, struct tcp_sock *tp, int 
 	} else if (tcp_is_rack(st)) {
 		uint32_t prior_retrans = tp->retrans_out;
 
-		tcp_rack_mark_lost(st, tp);
+		/* The reordering timer it armed stays: no TLP or RTO over it
+		 * at the end of this ACK. */
+		if (tcp_rack_mark_lost(st, tp))
+			*flag &= ~FLAG_SET_XMIT_TIMER;
 		if (prior_retrans > tp->retrans_out) {
 			*flag |= FLAG_LOST_RETRANS;
 			TCPEXT_INC(st, TCP_LOST_RETRANSMIT);
@@ -692,7 +698,7 @@ static bool tcp_time_to_recover(const struct stack *st, const struct tcp_sock *t
 
 /* Linux tcp_fastretrans_alert(): the loss-recovery state machine. */
 void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior_snd_una,
-			   int flag, int num_dupack, struct tcp_rate_sample *rs)
+			   int *ack_flag, int num_dupack, struct tcp_rate_sample *rs)
 {
 	(void)rs;
 	if (!tp->packets_out && tp->sacked_out)
@@ -725,7 +731,7 @@ void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior
 	/* E. Process the state. */
 	switch (tp->cc.ca_state) {
 	case TCP_CA_Recovery:
-		if (!(flag & FLAG_SND_UNA_ADVANCED)) {
+		if (!(*ack_flag & FLAG_SND_UNA_ADVANCED)) {
 			if (!tcp_is_sack(tp))
 				tcp_add_reno_sack(tp, num_dupack);
 		} else if (tp->undo_marker && tcp_packet_delayed(tp)) {
@@ -739,7 +745,7 @@ void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior
 		}
 		if (tcp_try_undo_dsack(st, tp))
 			tcp_try_keep_open(tp);
-		tcp_identify_packet_loss(st, tp, &flag);
+		tcp_identify_packet_loss(st, tp, ack_flag);
 		if (tp->cc.ca_state != TCP_CA_Recovery) {
 			if (!tcp_time_to_recover(st, tp))
 				return;
@@ -747,20 +753,20 @@ void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior
 		}
 		break;
 	case TCP_CA_Loss:
-		tcp_process_loss(st, tp, flag);
-		tcp_identify_packet_loss(st, tp, &flag);
-		if (!(tp->cc.ca_state == TCP_CA_Open || (flag & FLAG_LOST_RETRANS)))
+		tcp_process_loss(st, tp, *ack_flag);
+		tcp_identify_packet_loss(st, tp, ack_flag);
+		if (!(tp->cc.ca_state == TCP_CA_Open || (*ack_flag & FLAG_LOST_RETRANS)))
 			return;
 		/* fall through */
 	default:
 		if (!tcp_is_sack(tp)) {
-			if (flag & FLAG_SND_UNA_ADVANCED)
+			if (*ack_flag & FLAG_SND_UNA_ADVANCED)
 				tcp_reset_reno_sack(tp);
 			tcp_add_reno_sack(tp, num_dupack);
 		}
 		if (tp->cc.ca_state <= TCP_CA_Disorder)
 			tcp_try_undo_dsack(st, tp);
-		tcp_identify_packet_loss(st, tp, &flag);
+		tcp_identify_packet_loss(st, tp, ack_flag);
 		if (!tcp_time_to_recover(st, tp)) {
 			if (!tcp_any_retrans_done(tp))
 				tp->retrans_stamp_ns = 0;

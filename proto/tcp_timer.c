@@ -84,8 +84,10 @@ void tcp_check_probe_timer(struct stack *st, struct tcp_sock *tp)
 		tcp_reset_rtx_timer(st, tp, TCP_TIMER_PROBE0, tcp_probe0_when(tp));
 }
 
-/* RFC 8985 §7.2 with Linux's tcp_schedule_loss_probe() choices. */
-bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp)
+/* RFC 8985 §7.2 with Linux's tcp_schedule_loss_probe() choices.
+ * @advancing_rto: an ACK is about to restart the RTO from now, so the
+ * probe must come no later than a full RTO from now. */
+bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp, bool advancing_rto)
 {
 	uint64_t timeout;
 	int64_t rto_delta;
@@ -105,11 +107,20 @@ bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp)
 	} else {
 		timeout = TCP_TIMEOUT_INIT_US;
 	}
-	rto_delta = tcp_rto_delta_us(st, tp);
+	rto_delta = advancing_rto ? (int64_t)tp->rto_us : tcp_rto_delta_us(st, tp);
 	if (rto_delta > 0 && (uint64_t)rto_delta < timeout)
 		timeout = (uint64_t)rto_delta;
 	tcp_reset_rtx_timer(st, tp, TCP_TIMER_LOSS_PROBE, timeout);
 	return true;
+}
+
+/* Linux tcp_set_xmit_timer(): after an ACK of new data, RFC 8985 §7.2
+ * restarts the probe timer; if no probe is allowed, the RTO restarts
+ * (RFC 6298 §5.3). */
+void tcp_set_xmit_timer(struct stack *st, struct tcp_sock *tp)
+{
+	if (!tcp_schedule_loss_probe(st, tp, true))
+		tcp_rearm_rto(st, tp);
 }
 
 /* Linux tcp_model_timeout(): how long @boundary exponential backoffs from
