@@ -604,6 +604,11 @@ void tcp_write_xmit(struct stack *st, struct tcp_sock *tp)
 			break;
 	}
 	if (sent) {
+		/* RFC 6937: prr_out counts all data sent during the
+		 * reduction, new segments as well as retransmissions (Linux
+		 * tcp_write_xmit). */
+		if (tp->cc.ca_state == TCP_CA_CWR || tp->cc.ca_state == TCP_CA_Recovery)
+			tp->prr_out += sent;
 		if (tcp_packets_in_flight(tp) >= tcp_snd_cwnd(tp))
 			tp->is_cwnd_limited = 1;
 		tcp_rate_check_app_limited(st, tp);
