@@ -481,17 +481,6 @@ static void tcp_end_cwnd_reduction(struct stack *st, struct tcp_sock *tp)
 		tp->ca_ops->cwnd_event(&tp->cc, CA_EVENT_COMPLETE_CWR);
 }
 
-/* Enter CWR: reduce cwnd without retransmitting (a repaired TLP loss). */
-static void tcp_enter_cwr(struct stack *st, struct tcp_sock *tp)
-{
-	tp->prior_ssthresh = 0;
-	if (tp->cc.ca_state < TCP_CA_CWR) {
-		tp->undo_marker = 0;
-		tcp_init_cwnd_reduction(st, tp);
-		tcp_set_ca_state(tp, TCP_CA_CWR);
-	}
-}
-
 static void tcp_undo_cwnd_reduction(struct stack *st, struct tcp_sock *tp, bool unmark_loss)
 {
 	if (unmark_loss) {
@@ -824,9 +813,13 @@ void tcp_process_tlp_ack(struct stack *st, struct tcp_sock *tp, uint32_t ack, in
 		/* The probe was a duplicate: no loss. */
 		tp->tlp_high_seq = 0;
 	} else if (tcp_after(ack, tp->tlp_high_seq)) {
-		tcp_enter_cwr(st, tp);
+		/* One reduction for the repaired loss, done at once: the
+		 * probe was its only retransmission (Linux). */
+		tcp_init_cwnd_reduction(st, tp);
+		tcp_set_ca_state(tp, TCP_CA_CWR);
+		tcp_end_cwnd_reduction(st, tp);
+		tcp_try_keep_open(tp);
 		TCPEXT_INC(st, TCP_LOSS_PROBE_RECOVERY);
-		tp->tlp_high_seq = 0;
 	} else if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DATA_SACKED))) {
 		tp->tlp_high_seq = 0;
 	}
