@@ -742,7 +742,7 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 		}
 		if (sacked & TCPCB_SACKED_ACKED) {
 			tp->sacked_out--;
-		} else {
+		} else if (tp->sack_ok) {
 			tp->delivered++;
 			tcp_rack_advance(tp, sacked, cb->end_seq, cb->tx_ns, st->now);
 		}
@@ -761,6 +761,17 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 			tp->sack_hint = NULL;
 		tcp_tsorted_del(tp, p);
 		pkt_free(pkt_queue_pop(&tp->rtx_q));
+	}
+	if (!tp->sack_ok && pkts_acked) {
+		/* Linux tcp_remove_reno_sacks(): without SACK, sacked_out
+		 * counts duplicate ACKs, each a segment that left the network
+		 * (and was counted delivered then). The cumulative ACK covers
+		 * those segments now, plus the one that filled the hole;
+		 * left in sacked_out they would make the pipe look empty
+		 * during NewReno recovery. */
+		tp->delivered += pkts_acked > tp->sacked_out ? pkts_acked - tp->sacked_out : 1;
+		tp->sacked_out =
+			pkts_acked - 1 >= tp->sacked_out ? 0 : tp->sacked_out - (pkts_acked - 1);
 	}
 	if (tcp_after(tp->snd_una, prior_snd_una) && tp->rtx_q.head &&
 	    !(tcp_cb(tp->rtx_q.head)->sacked & TCPCB_SACKED_ACKED))
