@@ -779,6 +779,8 @@ void tcp_tw_kill(struct stack *st, struct tcp_tw *tw);
 /* tcp_recovery.c */
 int tcp_sacktag(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *opts,
 		uint32_t prior_snd_una, struct tcp_rate_sample *rs);
+uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp);
+void tcp_check_sack_reordering(struct stack *st, struct tcp_sock *tp, uint32_t low_seq);
 void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t end_seq, uint64_t xmit_ns,
 		      uint64_t now_ns);
 bool tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp);

@@ -716,10 +716,11 @@ static int tcp_ack_update_window(struct stack *st, struct tcp_sock *tp, const st
 
 /* Linux tcp_clean_rtx_queue(): free what the cumulative ACK covers and take
  * the RTT samples Karn's rule allows. */
-static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t prior_snd_una,
-			       const struct tcp_opts *opts, struct tcp_rate_sample *rs,
-			       int64_t sack_rtt_us)
+static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t prior_fack,
+			       uint32_t prior_snd_una, const struct tcp_opts *opts,
+			       struct tcp_rate_sample *rs, int64_t sack_rtt_us)
 {
+	uint32_t reord = tp->snd_nxt;
 	uint64_t first_ackt = 0, last_ackt = 0;
 	int64_t seq_rtt_us = -1, ca_rtt_us = -1;
 	uint32_t pkts_acked = 0, prior_sacked = tp->sacked_out;
@@ -740,6 +741,9 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 			if (!first_ackt)
 				first_ackt = cb->tx_ns;
 		}
+		if (!(sacked & (TCPCB_EVER_RETRANS | TCPCB_SACKED_ACKED)) &&
+		    tcp_before(cb->seq, reord))
+			reord = cb->seq;
 		if (sacked & TCPCB_SACKED_ACKED) {
 			tp->sacked_out--;
 		} else if (tp->sack_ok) {
@@ -762,6 +766,10 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 		tcp_tsorted_del(tp, p);
 		pkt_free(pkt_queue_pop(&tp->rtx_q));
 	}
+	/* A hole filled by its original transmission below SACKed data:
+	 * reordering (Linux tcp_clean_rtx_queue). */
+	if (tp->sack_ok && tcp_before(reord, prior_fack))
+		tcp_check_sack_reordering(st, tp, reord);
 	if (!tp->sack_ok && pkts_acked) {
 		/* Linux tcp_remove_reno_sacks(): without SACK, sacked_out
 		 * counts duplicate ACKs, each a segment that left the network
@@ -858,6 +866,7 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 	uint32_t prior_snd_una = tp->snd_una;
 	uint32_t ack = ntohl(th->ack_seq), ack_seq = cb->seq;
 	uint32_t prior_packets = tp->packets_out;
+	uint32_t prior_fack = tp->sack_ok ? tcp_highest_sack_seq(tp) : tp->snd_una;
 	uint32_t delivered = tp->delivered, lost = tp->lost;
 	int num_dupack = 0;
 	int sack_flag;
@@ -920,7 +929,7 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 	if (!prior_packets)
 		goto no_queue;
 
-	flag |= tcp_clean_rtx_queue(st, tp, prior_snd_una, opts, &rs, rs.rtt_us);
+	flag |= tcp_clean_rtx_queue(st, tp, prior_fack, prior_snd_una, opts, &rs, rs.rtt_us);
 	tcp_rack_update_reo_wnd(tp, &rs);
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(st, tp, ack, flag);

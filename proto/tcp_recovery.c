@@ -228,9 +228,12 @@ void tcp_rack_update_reo_wnd(struct tcp_sock *tp, const struct tcp_rate_sample *
 
 /* --- SACK scoreboard --------------------------------------------------------- */
 
-static uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
+uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
 {
 	uint32_t high = tp->snd_una;
+
+	if (!tp->sacked_out)
+		return high; /* and no walk on the common path */
 
 	for (struct pkt *p = tp->rtx_q.head; p; p = p->next)
 		if (tcp_cb(p)->sacked & TCPCB_SACKED_ACKED)
@@ -271,7 +274,7 @@ static bool tcp_check_dsack(struct stack *st, struct tcp_sock *tp, const struct 
 
 static void tcp_sacktag_one(struct tcp_sock *tp, struct pkt *p, uint32_t prior_fack,
 			    struct tcp_rate_sample *rs, uint64_t now, int *flag,
-			    uint64_t *first_sackt)
+			    uint64_t *first_sackt, uint32_t *reord)
 {
 	struct tcp_skb_cb *cb = tcp_cb(p);
 	uint8_t sacked = cb->sacked;
@@ -284,8 +287,8 @@ static void tcp_sacktag_one(struct tcp_sock *tp, struct pkt *p, uint32_t prior_f
 	} else if (!(sacked & TCPCB_EVER_RETRANS)) {
 		/* A never-retransmitted segment SACKed below the highest
 		 * SACK seen so far: the network reordered (RFC 4737). */
-		if (tcp_before(cb->seq, prior_fack))
-			tp->reord_seen = 1;
+		if (tcp_before(cb->seq, prior_fack) && tcp_before(cb->seq, *reord))
+			*reord = cb->seq;
 		if (!*first_sackt)
 			*first_sackt = cb->tx_ns;
 	}
@@ -310,6 +313,7 @@ int tcp_sacktag(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *op
 {
 	struct tcp_sack_block blocks[TCP_NUM_SACKS];
 	uint32_t prior_fack = tcp_is_sack(tp) ? tcp_highest_sack_seq(tp) : tp->snd_una;
+	uint32_t reord = tp->snd_nxt;
 	uint64_t first_sackt = 0;
 	unsigned int n = 0, first = 0;
 	int flag = 0;
@@ -359,18 +363,38 @@ int tcp_sacktag(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *op
 				break;
 			if (!tcp_before(cb->seq, blocks[bi].start_seq) &&
 			    !tcp_after(cb->end_seq, blocks[bi].end_seq))
-				tcp_sacktag_one(tp, p, prior_fack, rs, st->now, &flag, &first_sackt);
+				tcp_sacktag_one(tp, p, prior_fack, rs, st->now, &flag, &first_sackt,
+						&reord);
 			tp->sack_hint = p;
 		}
 	}
 	if (first_sackt)
 		rs->rtt_us = (int64_t)((st->now - first_sackt) / 1000);
-	if (tp->reord_seen && tp->reordering < st->cfg.tun.tcp_max_reordering &&
-	    (flag & FLAG_DATA_SACKED)) {
-		TCPEXT_INC(st, TCP_SACK_REORDER);
-		tp->reord_seen_count++;
-	}
+	if (reord != tp->snd_nxt)
+		tcp_check_sack_reordering(st, tp, reord);
 	return flag;
+}
+
+/* Linux tcp_check_sack_reordering(): data never retransmitted that is
+ * delivered below the highest SACKed sequence was reordered, not lost.
+ * Count the event once, remember it (RACK widens its window), and raise
+ * the reordering degree to the distance seen, in segments. */
+void tcp_check_sack_reordering(struct stack *st, struct tcp_sock *tp, uint32_t low_seq)
+{
+	uint32_t fack = tcp_highest_sack_seq(tp), metric, mss = tp->mss_cache;
+
+	if (!tcp_before(low_seq, fack))
+		return;
+	metric = fack - low_seq;
+	if (mss && metric > tp->reordering * mss) {
+		uint32_t r = (metric + mss - 1) / mss;
+
+		tp->reordering =
+			r < st->cfg.tun.tcp_max_reordering ? r : st->cfg.tun.tcp_max_reordering;
+	}
+	tp->reord_seen = 1;
+	tp->reord_seen_count++;
+	TCPEXT_INC(st, TCP_SACK_REORDER);
 }
 
 /* --- NewReno, for peers without SACK (RFC 6582) ------------------------------- */
