@@ -702,6 +702,7 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 void tcp_rtt_estimator(struct tcp_sock *tp, int64_t rtt_us);
 void tcp_set_rto(struct tcp_sock *tp);
 void tcp_init_rto(struct tcp_sock *tp);
+void tcp_update_rtt_min(struct stack *st, struct tcp_sock *tp, int64_t rtt_us);
 void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks);
 void tcp_rcv_space_adjust(struct stack *st, struct tcp_sock *tp);
 bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq, uint32_t end_seq);

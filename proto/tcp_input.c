@@ -103,7 +103,7 @@ void tcp_init_rto(struct tcp_sock *tp)
 
 /* A windowed minimum RTT (Linux keeps a three-sample minmax; one sample
  * that expires after tcp_min_rtt_wlen is enough for RACK's reo_wnd). */
-static void tcp_update_rtt_min(struct stack *st, struct tcp_sock *tp, int64_t rtt_us)
+void tcp_update_rtt_min(struct stack *st, struct tcp_sock *tp, int64_t rtt_us)
 {
 	uint64_t wlen = (uint64_t)st->cfg.tun.tcp_min_rtt_wlen_s * 1000000000ull;
 
