@@ -62,8 +62,8 @@ void hd_write(struct harness *h, struct h_conn *c, size_t off, size_t len);
 
 /**
  * hd_expect_data() - the next frame is usnet's data segment [seq, seq +
- * len) carrying hd_pattern() bytes, with flags @flags and ACK @ack; its
- * window and options are not compared
+ * len) carrying hd_pattern() bytes, with flags @flags (H_ANY: ACK with or
+ * without PSH) and ACK @ack; its window and options are not compared
  */
 void hd_expect_data_at(struct harness *h, struct h_conn *c, int flags, uint32_t seq, uint32_t len,
 		       uint32_t ack, struct h_frame *out, const char *file, int line);
