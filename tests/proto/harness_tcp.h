@@ -43,6 +43,12 @@
  *    handshake by hand or change the peer's options first.
  *  - struct h_conn has a few more fields (listener, negotiated options,
  *    what the harness learnt from usnet's segments).
+ *
+ * Writing tests: use HTest() (harness.h), not Test(), so that h_fini()'s
+ * unchecked-frame and leak checks can fail the test. Timers run up to one
+ * wheel tick (65.5 us) after their deadline: check "not yet" 1 ms before
+ * it and "done" 1 ms after, or 100 us after when the TSval of what the
+ * timer sent is compared with h_ts().
  */
 #ifndef USNET_TESTS_PROTO_HARNESS_TCP_H
 #define USNET_TESTS_PROTO_HARNESS_TCP_H

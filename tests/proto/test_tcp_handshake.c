@@ -465,3 +465,45 @@ HTest(tcp_handshake, peer_without_any_option)
 	h_write(&h, &c, blob, 1100);
 	expect_segments(&c, 1100, 536);
 }
+
+/* --- what the handshake's segments may carry ------------------------------------------------ */
+
+HTest(tcp_handshake, data_on_a_syn_is_not_acknowledged)
+{
+	struct h_conn c = h_conn_new(&h, H_PASSIVE);
+
+	h_listen(&h, H_OUR_PORT, 16);
+	/* No TCP Fast Open: the SYN-ACK acknowledges the SYN only, the peer
+	 * sends the data again. */
+	h_send(&h, &c, SEG(.flags = TH_SYN, .mss = 1460, .data = "early"));
+	h_expect(&h, &c, SEG(.flags = TH_SYN | TH_ACK, .ack = 1, .mss = 1460));
+	h_send(&h, &c, SEG(.flags = TH_ACK | TH_PSH, .seq = 1, .ack = 1, .data = "early"));
+	cr_assert(h_accept(&h, &c));
+	cr_assert_eq(h_readable(&c), 5);
+	h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 6));
+}
+
+HTest(tcp_handshake, third_ack_with_data_and_fin_before_accept)
+{
+	struct h_conn c = h_conn_new(&h, H_PASSIVE);
+	char buf[16];
+
+	h_listen(&h, H_OUR_PORT, 16);
+	h_send(&h, &c, SEG(.flags = TH_SYN, .mss = 1460));
+	h_expect(&h, &c, SEG(.flags = TH_SYN | TH_ACK, .ack = 1, .mss = 1460));
+	h_send(&h, &c, SEG(.flags = TH_ACK | TH_PSH | TH_FIN, .seq = 1, .ack = 1, .data = "req"));
+	/* The connection is queued in CLOSE-WAIT with its data held for the
+	 * owner; the FIN's ACK waits for the delayed-ACK timer. */
+	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE_WAIT);
+	h_expect_nothing(&h);
+	h_advance(&h, 41 * MS);
+	h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 5));
+	cr_assert(h_accept(&h, &c));
+	cr_assert_eq(h_events(&h, &c) & (SK_EV_READABLE | SK_EV_HUP), SK_EV_READABLE | SK_EV_HUP);
+	cr_assert_eq(h_read(&h, &c, buf, sizeof(buf)), 3);
+	cr_assert(!memcmp(buf, "req", 3));
+	h_write(&h, &c, "resp", 4);
+	h_expect(&h, &c, SEG(.flags = TH_ACK | TH_PSH, .seq = 1, .ack = 5, .data = "resp"));
+	h_close(&h, &c);
+	h_expect(&h, &c, SEG(.flags = TH_FIN | TH_ACK, .seq = 5, .ack = 5));
+}

@@ -733,3 +733,63 @@ HTest(tcp_state, keepalive_probe_with_timestamps_and_no_probe_while_data_flows)
 		 SEG(.flags = TH_ACK, .seq = 0, .ack = 5, .ts = true, .ts_val = h_ts(&h),
 		     .ts_ecr = last));
 }
+
+/* --- closing abruptly ------------------------------------------------------------------------ */
+
+HTest(tcp_state, close_with_linger_zero_resets)
+{
+	struct h_conn c = h_establish(&h, H_PASSIVE);
+
+	cr_assert_eq(tcp_setopt(&h.st, c.tp, TCP_OPT_LINGER, 0), 0);
+	h_close(&h, &c);
+	h_expect(&h, &c, SEG(.flags = TH_RST | TH_ACK, .seq = 1, .ack = 1));
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_ABORT_ON_LINGER), 1);
+	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE);
+	cr_assert_eq(h_tw_state(&h, &c), 0);
+}
+
+HTest(tcp_state, close_in_syn_sent_sends_nothing)
+{
+	struct h_conn c = h_conn_new(&h, H_ACTIVE);
+
+	cr_assert_eq(h_connect(&h, &c), 0);
+	h_expect(&h, &c, SEG(.flags = TH_SYN, .mss = 1460, .opts_any = true));
+	h_close(&h, &c);
+	h_expect_nothing(&h);
+	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE);
+	/* No retransmission of the SYN, and a late SYN-ACK finds nobody. */
+	h_advance(&h, 5 * SEC);
+	h_expect_nothing(&h);
+	h_send(&h, &c, SEG(.flags = TH_SYN | TH_ACK, .ack = 1, .mss = 1460));
+	h_expect(&h, &c, SEG(.flags = TH_RST, .seq = 1, .ack = 0, .win = 0));
+}
+
+HTest(tcp_state, synack_echoing_a_tsval_we_never_sent_is_reset)
+{
+	struct h_conn c = h_conn_new(&h, H_ACTIVE | H_TS);
+
+	cr_assert_eq(h_connect(&h, &c), 0);
+	h_expect(&h, &c, SEG(.flags = TH_SYN, .mss = 1460, .opts_any = true));
+	/* Linux tcp_rcv_synsent_state_process(): TSecr must lie between
+	 * our first SYN's TSval and now, else PAWSActive and a RST. */
+	h_send(&h, &c,
+	       SEG(.flags = TH_SYN | TH_ACK, .ack = 1, .mss = 1460, .ts = true, .ts_val = 1,
+		   .ts_ecr = h_ts(&h) + 100000));
+	h_expect(&h, &c, SEG(.flags = TH_RST, .seq = 1, .ack = 0, .win = 0, .no_ts = true));
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_PAWS_ACTIVE), 1);
+	cr_assert_eq(h_tcp_state(&c), TCP_SYN_SENT);
+	h_expect_drop(&h, DROP_TCP_RFC7323_PAWS);
+}
+
+HTest(tcp_state, rst_kills_an_orphan_in_fin_wait2)
+{
+	struct h_conn c = h_establish(&h, H_PASSIVE);
+
+	h_close(&h, &c);
+	h_expect(&h, &c, SEG(.flags = TH_FIN | TH_ACK, .seq = 1, .ack = 1));
+	h_send(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 2));
+	cr_assert_eq(h_conn_state(&h, &c), TCP_FIN_WAIT2);
+	h_send(&h, &c, SEG(.flags = TH_RST, .seq = 1));
+	h_expect_nothing(&h);
+	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE);
+}

@@ -368,3 +368,38 @@ HTest(tcp_timewait, data_for_an_orphan_in_fin_wait2_is_reset)
 	h_expect(&h, &c, SEG(.flags = TH_RST, .seq = 2, .ack = 0, .win = 0));
 	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE);
 }
+
+HTest(tcp_timewait, owned_fin_wait2_does_not_time_out)
+{
+	struct h_conn c = h_establish(&h, H_PASSIVE);
+
+	cr_assert_eq(tcp_shutdown(&h.st, c.tp, SEND_SHUTDOWN), 0);
+	h_expect(&h, &c, SEG(.flags = TH_FIN | TH_ACK, .seq = 1, .ack = 1));
+	h_send(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 2));
+	/* Linux applies tcp_fin_timeout to orphans only: the application may
+	 * still be reading. */
+	h_advance(&h, 300 * SEC);
+	h_expect_nothing(&h);
+	cr_assert_eq(h_tcp_state(&c), TCP_FIN_WAIT2);
+}
+
+HTest(tcp_timewait, full_time_wait_table_closes_at_once)
+{
+	struct stack_cfg cfg;
+	struct h_conn a, b;
+
+	h_fini(&h);
+	stack_cfg_defaults(&cfg);
+	cfg.tcp_max_tw_buckets = 1;
+	h_init_cfg(&h, &cfg);
+	a = to_time_wait(H_PASSIVE);
+	b = h_establish(&h, H_PASSIVE);
+	h_close(&h, &b);
+	h_expect(&h, &b, SEG(.flags = TH_FIN | TH_ACK, .seq = 1, .ack = 1));
+	h_send(&h, &b, SEG(.flags = TH_FIN | TH_ACK, .seq = 1, .ack = 2));
+	h_expect(&h, &b, SEG(.flags = TH_ACK, .seq = 2, .ack = 2));
+	/* Linux tcp_time_wait(): "time wait bucket table overflow". */
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_TIMEWAIT_OVERFLOW), 1);
+	cr_assert_eq(h_conn_state(&h, &b), TCP_CLOSE);
+	cr_assert_eq(h_tw_state(&h, &a), TCP_TIME_WAIT);
+}
