@@ -72,7 +72,7 @@ static uint32_t leave_quickack_mode(struct h_conn *c)
 
 /* --- out-of-order reassembly (RFC 2018) -------------------------------------------------- */
 
-Test(tcp_input, ofo_segments_acked_at_once_with_newest_sack_block_first)
+HTest(tcp_input, ofo_segments_acked_at_once_with_newest_sack_block_first)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 
@@ -111,7 +111,7 @@ Test(tcp_input, ofo_segments_acked_at_once_with_newest_sack_block_first)
 	h_expect_no_drop(&h);
 }
 
-Test(tcp_input, holes_filled_in_any_order_deliver_each_byte_once)
+HTest(tcp_input, holes_filled_in_any_order_deliver_each_byte_once)
 {
 	struct h_conn c = h_establish(&h, H_SACK | H_TS);
 	/* Ten 100-byte segments; all but the first arrive, in a scrambled
@@ -130,7 +130,7 @@ Test(tcp_input, holes_filled_in_any_order_deliver_each_byte_once)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_input, ofo_overlaps_are_trimmed_and_reported_as_dsack)
+HTest(tcp_input, ofo_overlaps_are_trimmed_and_reported_as_dsack)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 
@@ -160,7 +160,7 @@ Test(tcp_input, ofo_overlaps_are_trimmed_and_reported_as_dsack)
 	read_exactly(&c, 1, 400);
 }
 
-Test(tcp_input, hole_fill_acked_at_once_outside_quickack_mode)
+HTest(tcp_input, hole_fill_acked_at_once_outside_quickack_mode)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 	uint32_t seq = leave_quickack_mode(&c);
@@ -185,7 +185,7 @@ Test(tcp_input, hole_fill_acked_at_once_outside_quickack_mode)
 
 /* --- duplicates (RFC 2883) ---------------------------------------------------------------- */
 
-Test(tcp_input, full_duplicate_of_received_data_is_dsacked)
+HTest(tcp_input, full_duplicate_of_received_data_is_dsacked)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 	uint64_t lost = h_tcpext_mib(&h, TCPEXT_DELAYED_ACK_LOST);
@@ -203,7 +203,7 @@ Test(tcp_input, full_duplicate_of_received_data_is_dsacked)
 	read_exactly(&c, 1, 100);
 }
 
-Test(tcp_input, partial_duplicate_delivers_only_new_bytes)
+HTest(tcp_input, partial_duplicate_delivers_only_new_bytes)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 
@@ -219,7 +219,7 @@ Test(tcp_input, partial_duplicate_delivers_only_new_bytes)
 	h_expect_no_drop(&h);
 }
 
-Test(tcp_input, each_duplicate_of_old_data_is_answered)
+HTest(tcp_input, each_duplicate_of_old_data_is_answered)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 
@@ -242,7 +242,7 @@ Test(tcp_input, each_duplicate_of_old_data_is_answered)
 	read_exactly(&c, 1, 100);
 }
 
-Test(tcp_input, old_pure_acks_are_rate_limited)
+HTest(tcp_input, old_pure_acks_are_rate_limited)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 
@@ -261,7 +261,7 @@ Test(tcp_input, old_pure_acks_are_rate_limited)
 
 /* --- data outside the window ------------------------------------------------------------- */
 
-Test(tcp_input, data_beyond_the_window_is_dropped_and_acked)
+HTest(tcp_input, data_beyond_the_window_is_dropped_and_acked)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 	/* Our SYN-ACK offered min(rcvbuf, 65535) rounded down to the MSS
@@ -324,7 +324,7 @@ static void check_acks_at(struct h_conn *c, struct edge *e, const char *file, in
 }
 #define check_acks(c, e) check_acks_at((c), (e), __FILE__, __LINE__)
 
-Test(tcp_input, window_never_shrinks_and_closes_when_the_buffer_fills)
+HTest(tcp_input, window_never_shrinks_and_closes_when_the_buffer_fills)
 {
 	struct h_conn c;
 	struct edge e;
@@ -367,7 +367,7 @@ Test(tcp_input, window_never_shrinks_and_closes_when_the_buffer_fills)
 	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_FROM_ZERO_WINDOW_ADV), 1);
 }
 
-Test(tcp_input, small_reads_do_not_open_the_window_by_a_sliver)
+HTest(tcp_input, small_reads_do_not_open_the_window_by_a_sliver)
 {
 	struct h_conn c;
 	struct edge e;
@@ -400,7 +400,7 @@ Test(tcp_input, small_reads_do_not_open_the_window_by_a_sliver)
 		  e.last_win);
 }
 
-Test(tcp_input, draining_a_small_buffer_reopens_the_window)
+HTest(tcp_input, draining_a_small_buffer_reopens_the_window)
 {
 	struct h_conn c;
 	struct edge e;
@@ -430,7 +430,7 @@ Test(tcp_input, draining_a_small_buffer_reopens_the_window)
 
 /* --- delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2) ---------------------------------------- */
 
-Test(tcp_input, quickack_mode_at_start_then_delayed_acks)
+HTest(tcp_input, quickack_mode_at_start_then_delayed_acks)
 {
 	struct h_conn c = h_establish(&h, 0);
 	const uint32_t mss = (uint32_t)c.peer_mss;
@@ -457,7 +457,7 @@ Test(tcp_input, quickack_mode_at_start_then_delayed_acks)
 	read_exactly(&c, 1, seq - 1);
 }
 
-Test(tcp_input, every_second_full_segment_is_acked_at_once)
+HTest(tcp_input, every_second_full_segment_is_acked_at_once)
 {
 	struct h_conn c = h_establish(&h, 0);
 	const uint32_t mss = (uint32_t)c.peer_mss;
@@ -480,7 +480,7 @@ Test(tcp_input, every_second_full_segment_is_acked_at_once)
 	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_DELAYED_ACKS), 0);
 }
 
-Test(tcp_input, tcp_quickack_off_delays_from_the_first_segment)
+HTest(tcp_input, tcp_quickack_off_delays_from_the_first_segment)
 {
 	struct h_conn c = h_establish(&h, 0);
 	uint8_t buf[100];
@@ -500,7 +500,7 @@ Test(tcp_input, tcp_quickack_off_delays_from_the_first_segment)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_input, duplicate_data_ends_delayed_acks_for_a_while)
+HTest(tcp_input, duplicate_data_ends_delayed_acks_for_a_while)
 {
 	struct h_conn c = h_establish(&h, H_SACK);
 	const uint32_t mss = (uint32_t)c.peer_mss;
@@ -520,7 +520,7 @@ Test(tcp_input, duplicate_data_ends_delayed_acks_for_a_while)
 
 /* --- header prediction (Van Jacobson; Linux tcp_rcv_established) -------------------------- */
 
-Test(tcp_input, in_order_data_and_pure_acks_take_the_fast_path)
+HTest(tcp_input, in_order_data_and_pure_acks_take_the_fast_path)
 {
 	struct h_conn c = h_establish(&h, H_TS);
 	uint64_t hits = h_tcpext_mib(&h, TCPEXT_TCP_HP_HITS);
@@ -545,7 +545,7 @@ Test(tcp_input, in_order_data_and_pure_acks_take_the_fast_path)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_input, unpredicted_segments_take_the_slow_path)
+HTest(tcp_input, unpredicted_segments_take_the_slow_path)
 {
 	struct h_conn c = h_establish(&h, H_TS | H_SACK);
 	uint64_t hits, hpacks, pure;
@@ -614,7 +614,7 @@ static uint32_t bulk_rounds(struct h_conn *c, const unsigned int *segs, unsigned
 	return last;
 }
 
-Test(tcp_input, receive_window_grows_when_the_application_keeps_up)
+HTest(tcp_input, receive_window_grows_when_the_application_keeps_up)
 {
 	static const unsigned int segs[] = { 10, 20, 40, 80 };
 	struct h_conn c = hd_establish_rtt(&h, H_TS | H_WS | H_SACK, 10 * MS);
@@ -631,7 +631,7 @@ Test(tcp_input, receive_window_grows_when_the_application_keeps_up)
 	cr_assert_gt(hd_info(&h, &c).rcv_space, 10u * c.tp->advmss);
 }
 
-Test(tcp_input, receive_window_growth_stops_at_tcp_rmem_max)
+HTest(tcp_input, receive_window_growth_stops_at_tcp_rmem_max)
 {
 	static const unsigned int segs[] = { 10, 20, 40, 80, 80, 80 };
 	struct h_conn c;
@@ -645,7 +645,7 @@ Test(tcp_input, receive_window_growth_stops_at_tcp_rmem_max)
 	cr_assert_leq(c.tp->sk.rcvbuf, 200000u);
 }
 
-Test(tcp_input, so_rcvbuf_turns_autotuning_off)
+HTest(tcp_input, so_rcvbuf_turns_autotuning_off)
 {
 	static const unsigned int segs[] = { 10, 20, 40, 80 };
 	struct h_conn c = hd_establish_rtt(&h, H_TS | H_WS | H_SACK, 10 * MS);

@@ -36,7 +36,7 @@ static void peer_ack(struct h_conn *c, uint32_t ack, int win)
 
 /* --- Nagle (RFC 896) and TCP_NODELAY ----------------------------------------------- */
 
-Test(tcp_output, nagle_holds_a_small_segment_while_a_small_one_is_unacked)
+HTest(tcp_output, nagle_holds_a_small_segment_while_a_small_one_is_unacked)
 {
 	struct h_conn c = h_establish(&h, 0);
 	const uint32_t mss = c.tp->mss_cache;
@@ -63,7 +63,7 @@ Test(tcp_output, nagle_holds_a_small_segment_while_a_small_one_is_unacked)
 	cr_assert_eq(hd_info(&h, &c).unacked, 0);
 }
 
-Test(tcp_output, nodelay_sends_small_segments_at_once)
+HTest(tcp_output, nodelay_sends_small_segments_at_once)
 {
 	struct h_conn c = h_establish(&h, 0);
 
@@ -76,7 +76,7 @@ Test(tcp_output, nodelay_sends_small_segments_at_once)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_output, setting_nodelay_releases_what_nagle_holds)
+HTest(tcp_output, setting_nodelay_releases_what_nagle_holds)
 {
 	struct h_conn c = h_establish(&h, 0);
 
@@ -93,7 +93,7 @@ Test(tcp_output, setting_nodelay_releases_what_nagle_holds)
 
 /* --- TCP_CORK ------------------------------------------------------------------------- */
 
-Test(tcp_output, cork_holds_partial_segments_until_full_or_uncorked)
+HTest(tcp_output, cork_holds_partial_segments_until_full_or_uncorked)
 {
 	struct h_conn c = h_establish(&h, 0);
 	const uint32_t mss = c.tp->mss_cache;
@@ -116,7 +116,7 @@ Test(tcp_output, cork_holds_partial_segments_until_full_or_uncorked)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_output, corked_data_goes_out_after_200_ms)
+HTest(tcp_output, corked_data_goes_out_after_200_ms)
 {
 	struct h_conn c = h_establish(&h, 0);
 	uint64_t probes = h_tcpext_mib(&h, TCPEXT_TCP_WIN_PROBE);
@@ -143,7 +143,7 @@ Test(tcp_output, corked_data_goes_out_after_200_ms)
 
 /* --- sender SWS avoidance (RFC 9293 §3.8.6.2.1) ----------------------------------------- */
 
-Test(tcp_output, no_sliver_segments_into_a_small_window)
+HTest(tcp_output, no_sliver_segments_into_a_small_window)
 {
 	struct h_conn c = h_establish(&h, 0);
 	const uint32_t mss = c.tp->mss_cache;
@@ -167,7 +167,7 @@ Test(tcp_output, no_sliver_segments_into_a_small_window)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_output, a_window_smaller_than_a_segment_is_used_when_the_persist_timer_fires)
+HTest(tcp_output, a_window_smaller_than_a_segment_is_used_when_the_persist_timer_fires)
 {
 	struct h_conn c = h_establish(&h, 0);
 	const uint32_t mss = c.tp->mss_cache;
@@ -222,7 +222,7 @@ static void wait_interval_at(uint64_t interval, const char *file, int line)
 }
 #define wait_interval(i) wait_interval_at((i), __FILE__, __LINE__)
 
-Test(tcp_output, zero_window_is_probed_with_backoff_and_reopening_resumes)
+HTest(tcp_output, zero_window_is_probed_with_backoff_and_reopening_resumes)
 {
 	struct h_conn c = h_establish(&h, 0);
 
@@ -248,7 +248,7 @@ Test(tcp_output, zero_window_is_probed_with_backoff_and_reopening_resumes)
 	cr_assert_eq(h_tcp_state(&c), TCP_ESTABLISHED);
 }
 
-Test(tcp_output, answered_probes_keep_the_connection_forever)
+HTest(tcp_output, answered_probes_keep_the_connection_forever)
 {
 	struct h_conn c = h_establish(&h, 0);
 	unsigned int probes = 0;
@@ -272,7 +272,7 @@ Test(tcp_output, answered_probes_keep_the_connection_forever)
 	peer_ack(&c, 301, H_AUTO);
 }
 
-Test(tcp_output, unanswered_probes_time_out_after_tcp_retries2)
+HTest(tcp_output, unanswered_probes_time_out_after_tcp_retries2)
 {
 	struct h_conn c = h_establish(&h, 0);
 	uint64_t t = 0;
@@ -303,7 +303,7 @@ Test(tcp_output, unanswered_probes_time_out_after_tcp_retries2)
 
 /* --- segmentation --------------------------------------------------------------------------- */
 
-Test(tcp_output, data_is_cut_into_mss_segments)
+HTest(tcp_output, data_is_cut_into_mss_segments)
 {
 	struct h_conn c = h_establish(&h, H_TS);
 	/* The peer's MSS 1460 less the 12 bytes of timestamps every
@@ -320,7 +320,7 @@ Test(tcp_output, data_is_cut_into_mss_segments)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_output, segments_follow_a_small_peer_mss)
+HTest(tcp_output, segments_follow_a_small_peer_mss)
 {
 	struct h_conn c = h_conn_new(&h, H_PASSIVE);
 
@@ -334,7 +334,7 @@ Test(tcp_output, segments_follow_a_small_peer_mss)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_output, initial_window_is_ten_segments)
+HTest(tcp_output, initial_window_is_ten_segments)
 {
 	struct h_conn c = h_establish(&h, 0);
 	const uint32_t mss = c.tp->mss_cache;
@@ -354,7 +354,7 @@ Test(tcp_output, initial_window_is_ten_segments)
 
 /* --- TCP small queues (Linux tcp_small_queue_check) ------------------------------------------ */
 
-Test(tcp_output, small_queues_keep_few_frames_below_tcp)
+HTest(tcp_output, small_queues_keep_few_frames_below_tcp)
 {
 	struct h_conn c = hd_establish_rtt(&h, 0, 10 * MS);
 	const uint32_t mss = c.tp->mss_cache;

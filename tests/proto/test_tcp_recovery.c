@@ -112,7 +112,7 @@ static void full_ack(struct h_conn *c, unsigned int upto)
 
 /* --- fast retransmit and the scoreboard (RFC 6675) ------------------------------------------ */
 
-Test(tcp_recovery, third_duplicate_ack_triggers_fast_retransmit)
+HTest(tcp_recovery, third_duplicate_ack_triggers_fast_retransmit)
 {
 	struct h_conn c = start(H_SACK);
 	struct tcp_info_lite i;
@@ -152,7 +152,7 @@ Test(tcp_recovery, third_duplicate_ack_triggers_fast_retransmit)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_recovery, only_the_holes_are_retransmitted)
+HTest(tcp_recovery, only_the_holes_are_retransmitted)
 {
 	struct h_conn c = start(H_SACK);
 	unsigned int got[16], n;
@@ -189,7 +189,7 @@ Test(tcp_recovery, only_the_holes_are_retransmitted)
 
 /* --- Proportional Rate Reduction (RFC 6937) ------------------------------------------------- */
 
-Test(tcp_recovery, prr_sends_one_segment_for_every_two_delivered)
+HTest(tcp_recovery, prr_sends_one_segment_for_every_two_delivered)
 {
 	struct h_conn c = start(H_SACK);
 	unsigned int got[8], n;
@@ -242,7 +242,7 @@ Test(tcp_recovery, prr_sends_one_segment_for_every_two_delivered)
 
 /* --- RACK (RFC 8985 §6) ----------------------------------------------------------------------- */
 
-Test(tcp_recovery, reordering_within_the_rack_window_is_not_a_loss)
+HTest(tcp_recovery, reordering_within_the_rack_window_is_not_a_loss)
 {
 	struct h_conn c = start(H_SACK);
 
@@ -264,7 +264,7 @@ Test(tcp_recovery, reordering_within_the_rack_window_is_not_a_loss)
 	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_SACK_REORDER), 1);
 }
 
-Test(tcp_recovery, first_flight_reordering_is_tolerated_from_the_handshake_rtt)
+HTest(tcp_recovery, first_flight_reordering_is_tolerated_from_the_handshake_rtt)
 {
 	/* No exchange before this flight: the handshake's RTT is the only
 	 * sample, and it is also the minimum RTT RACK's window comes from
@@ -286,7 +286,7 @@ Test(tcp_recovery, first_flight_reordering_is_tolerated_from_the_handshake_rtt)
 	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_RETRANS_SEGS), 0);
 }
 
-Test(tcp_recovery, rack_reordering_timer_marks_the_hole_lost)
+HTest(tcp_recovery, rack_reordering_timer_marks_the_hole_lost)
 {
 	struct h_conn c = start(H_SACK);
 	uint64_t dt;
@@ -308,7 +308,7 @@ Test(tcp_recovery, rack_reordering_timer_marks_the_hole_lost)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_recovery, dsack_undoes_a_spurious_retransmission_and_widens_reo_wnd)
+HTest(tcp_recovery, dsack_undoes_a_spurious_retransmission_and_widens_reo_wnd)
 {
 	struct h_conn c = start(H_SACK);
 	struct tcp_info_lite i;
@@ -355,7 +355,7 @@ Test(tcp_recovery, dsack_undoes_a_spurious_retransmission_and_widens_reo_wnd)
 
 /* --- tail loss probes (RFC 8985 §7) ------------------------------------------------------------- */
 
-Test(tcp_recovery, tail_loss_probe_resends_the_last_segment_after_two_srtt)
+HTest(tcp_recovery, tail_loss_probe_resends_the_last_segment_after_two_srtt)
 {
 	struct h_conn c = start(H_SACK);
 	struct tcp_info_lite i;
@@ -386,7 +386,7 @@ Test(tcp_recovery, tail_loss_probe_resends_the_last_segment_after_two_srtt)
 	h_drain(&h);
 }
 
-Test(tcp_recovery, tail_loss_probe_sends_new_data_when_it_can)
+HTest(tcp_recovery, tail_loss_probe_sends_new_data_when_it_can)
 {
 	struct h_conn c = start(H_SACK);
 
@@ -402,7 +402,7 @@ Test(tcp_recovery, tail_loss_probe_sends_new_data_when_it_can)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_recovery, tail_loss_probe_is_rearmed_by_each_ack)
+HTest(tcp_recovery, tail_loss_probe_is_rearmed_by_each_ack)
 {
 	struct h_conn c = start(H_SACK);
 	uint64_t pto = 2 * RTT + TCP_TIMEOUT_MIN_US * US, dt;
@@ -428,7 +428,7 @@ Test(tcp_recovery, tail_loss_probe_is_rearmed_by_each_ack)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_recovery, a_probe_that_repaired_a_loss_reduces_cwnd_once)
+HTest(tcp_recovery, a_probe_that_repaired_a_loss_reduces_cwnd_once)
 {
 	struct h_conn c = start(H_SACK);
 	struct tcp_info_lite i;
@@ -459,7 +459,7 @@ Test(tcp_recovery, a_probe_that_repaired_a_loss_reduces_cwnd_once)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_recovery, a_probe_that_was_a_duplicate_changes_nothing)
+HTest(tcp_recovery, a_probe_that_was_a_duplicate_changes_nothing)
 {
 	struct h_conn c = start(H_SACK);
 	struct tcp_info_lite i;
@@ -489,7 +489,7 @@ Test(tcp_recovery, a_probe_that_was_a_duplicate_changes_nothing)
 
 /* --- NewReno (RFC 6582) ------------------------------------------------------------------------- */
 
-Test(tcp_recovery, newreno_partial_ack_retransmits_the_next_hole)
+HTest(tcp_recovery, newreno_partial_ack_retransmits_the_next_hole)
 {
 	struct h_conn c = start(0);
 	struct tcp_info_lite i;

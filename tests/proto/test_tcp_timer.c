@@ -56,7 +56,7 @@ static uint32_t rfc6298_rto(uint32_t srtt, uint32_t rttvar)
 
 /* --- RTO from RTT samples (RFC 6298 §2) ----------------------------------------------- */
 
-Test(tcp_timer, first_and_second_rtt_samples_follow_rfc6298)
+HTest(tcp_timer, first_and_second_rtt_samples_follow_rfc6298)
 {
 	const uint32_t r1 = 100000, r2 = 200000; /* us */
 	struct h_conn c = hd_establish_rtt(&h, 0, r1 * US);
@@ -81,7 +81,7 @@ Test(tcp_timer, first_and_second_rtt_samples_follow_rfc6298)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_timer, rto_never_goes_below_200_ms)
+HTest(tcp_timer, rto_never_goes_below_200_ms)
 {
 	/* A 1 ms path: RFC 6298 would give 1 ms + 4 * 0.5 ms; Linux keeps
 	 * the variance term at TCP_RTO_MIN. */
@@ -99,7 +99,7 @@ Test(tcp_timer, rto_never_goes_below_200_ms)
 
 /* --- retransmission and backoff (RFC 6298 §5) ---------------------------------------------- */
 
-Test(tcp_timer, retransmissions_back_off_exponentially_up_to_120_s)
+HTest(tcp_timer, retransmissions_back_off_exponentially_up_to_120_s)
 {
 	struct h_conn c = hd_establish_rtt(&h, 0, 100 * MS);
 	const uint64_t rto = hd_info(&h, &c).rto_us;
@@ -138,7 +138,7 @@ Test(tcp_timer, retransmissions_back_off_exponentially_up_to_120_s)
 	cr_assert_eq(hd_info(&h, &c).unacked, 0);
 }
 
-Test(tcp_timer, a_new_ack_restarts_the_timer)
+HTest(tcp_timer, a_new_ack_restarts_the_timer)
 {
 	struct h_conn c = hd_establish_rtt(&h, 0, 100 * MS);
 	const uint32_t mss = c.tp->mss_cache;
@@ -163,7 +163,7 @@ Test(tcp_timer, a_new_ack_restarts_the_timer)
 
 /* --- Karn's rule (RFC 6298 §3) and timestamps (RFC 7323 §4) ------------------------------------- */
 
-Test(tcp_timer, no_rtt_sample_from_a_retransmitted_segment)
+HTest(tcp_timer, no_rtt_sample_from_a_retransmitted_segment)
 {
 	struct h_conn c = hd_establish_rtt(&h, 0, 100 * MS);
 	struct tcp_info_lite before = hd_info(&h, &c), i;
@@ -193,7 +193,7 @@ Test(tcp_timer, no_rtt_sample_from_a_retransmitted_segment)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_timer, timestamps_give_a_sample_for_a_retransmission)
+HTest(tcp_timer, timestamps_give_a_sample_for_a_retransmission)
 {
 	struct h_conn c = hd_establish_rtt(&h, H_TS, 100 * MS);
 	struct tcp_info_lite before = hd_info(&h, &c), i;
@@ -215,7 +215,7 @@ Test(tcp_timer, timestamps_give_a_sample_for_a_retransmission)
 	h_expect_nothing(&h);
 }
 
-Test(tcp_timer, spurious_rto_is_undone_with_timestamps)
+HTest(tcp_timer, spurious_rto_is_undone_with_timestamps)
 {
 	/* Without SACK, so that no tail loss probe comes first. */
 	struct h_conn c = hd_establish_rtt(&h, H_TS, 100 * MS);
@@ -245,7 +245,7 @@ Test(tcp_timer, spurious_rto_is_undone_with_timestamps)
 
 /* --- RFC 6298 §5.7: a handshake without RTT sample ------------------------------------------ */
 
-Test(tcp_timer, rto_is_3_s_after_a_handshake_without_rtt_sample)
+HTest(tcp_timer, rto_is_3_s_after_a_handshake_without_rtt_sample)
 {
 	struct h_conn c = h_conn_new(&h, H_PASSIVE);
 
@@ -277,7 +277,7 @@ Test(tcp_timer, rto_is_3_s_after_a_handshake_without_rtt_sample)
 
 /* --- giving up (tcp_retries2) ---------------------------------------------------------------- */
 
-Test(tcp_timer, etimedout_after_tcp_retries2)
+HTest(tcp_timer, etimedout_after_tcp_retries2)
 {
 	/* tcp(7): tcp_retries2 15 "yields a hypothetical timeout of 924.6
 	 * seconds": the time 15 doublings from TCP_RTO_MIN take, with the
