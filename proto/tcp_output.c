@@ -287,7 +287,9 @@ void tcp_send_delayed_ack(struct stack *st, struct tcp_sock *tp)
 	uint32_t ato = tp->ack.ato_us;
 
 	if (ato > TCP_ATO_MIN_US) {
-		uint32_t max_ato = TCP_DELACK_MAX_US;
+		/* Linux: HZ/2 for a bulk flow, TCP_DELACK_MAX when the
+		 * peer pushed or the session is interactive. */
+		uint32_t max_ato = 500000;
 
 		/* Interactive sessions and slow peers: never hold an ACK longer
 		 * than the RTT estimate warrants. */
