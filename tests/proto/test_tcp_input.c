@@ -9,6 +9,7 @@
  * tcp_rcv_space_adjust).
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "harness_tcp_data.h"
@@ -455,6 +456,38 @@ HTest(tcp_input, quickack_mode_at_start_then_delayed_acks)
 	h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = seq, .win = H_ANY));
 	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_DELAYED_ACKS), 1);
 	read_exactly(&c, 1, seq - 1);
+}
+
+HTest(tcp_input, delayed_ack_waits_up_to_srtt_on_a_long_path)
+{
+	/* A 400 ms path, a full segment every second. Each delayed-ACK
+	 * timeout doubles ato (the peer is slower than guessed), up to the
+	 * RTO; Linux tcp_send_delayed_ack() then bounds the delay by the RTT
+	 * estimate and by HZ/2 (500 ms) for a bulk (not pushed, not
+	 * interactive) flow; TCP_DELACK_MAX (200 ms) is the bound for the
+	 * other two. */
+	struct h_conn c = hd_establish_rtt(&h, 0, 400 * MS);
+	const uint32_t mss = (uint32_t)c.peer_mss;
+	static const uint64_t want_ms[] = { 40, 80, 160, 320, 400, 400 };
+	uint32_t seq = leave_quickack_mode(&c);
+	uint64_t gap = 0;
+
+	/* One segment a second: less than the RTO apart, so no quick-ACK
+	 * mode for a stalled sender. */
+	for (unsigned int k = 0; k < sizeof(want_ms) / sizeof(want_ms[0]); k++) {
+		uint64_t dt;
+
+		h_advance(&h, 1 * SEC - gap);
+		peer_data(&c, seq, mss);
+		seq += mss;
+		dt = hd_wait_frame(&h, 600 * MS);
+		gap = dt;
+		cr_assert(dt >= want_ms[k] * MS && dt <= want_ms[k] * MS + HD_TICK,
+			  "segment %u: ACKed after %" PRIu64 " us, want %" PRIu64 " ms", k, dt / US,
+			  want_ms[k]);
+		h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = seq, .win = H_ANY));
+		read_exactly(&c, seq - mss, mss);
+	}
 }
 
 HTest(tcp_input, every_second_full_segment_is_acked_at_once)
