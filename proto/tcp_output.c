@@ -850,6 +850,10 @@ void tcp_send_loss_probe(struct stack *st, struct tcp_sock *tp)
 	}
 	tp->tlp_high_seq = tp->snd_nxt;
 	TCPEXT_INC(st, TCP_LOSS_PROBES);
+	/* A probe went out: the RTO restarts from it (Linux clears
+	 * icsk_pending here). Without a probe, the timer is still the loss
+	 * probe's and tcp_rearm_rto() keeps the RTO of the oldest segment. */
+	tp->rtx_timer_kind = TCP_TIMER_NONE;
 rearm:
 	tcp_rearm_rto(st, tp);
 }

@@ -374,15 +374,55 @@ HTest(tcp_recovery, tail_loss_probe_resends_the_last_segment_after_two_srtt)
 	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_TIMEOUTS), 0);
 	cr_assert_eq(i.ca_state, TCP_CA_Open);
 	cr_assert_eq(i.snd_cwnd, TCP_INIT_CWND, "a probe is not a congestion signal");
-	/* The RTO still counts from the first segment's transmission
-	 * (Linux tcp_rearm_rto after a probe): RTO - PTO from now. */
-	dt = hd_wait_frame(&h, (uint64_t)i.rto_us * US);
-	cr_assert(dt != UINT64_MAX && dt + pto <= (uint64_t)i.rto_us * US + 2 * HD_TICK,
-		  "RTO %" PRIu64 " us after the probe, %" PRIu64 " us after the first send",
-		  dt / US, (dt + pto) / US);
+	/* The probe went out: the RTO restarts from it (Linux
+	 * tcp_send_loss_probe). */
+	dt = hd_wait_frame(&h, (uint64_t)i.rto_us * US + HD_TICK);
+	cr_assert(dt != UINT64_MAX && dt >= (uint64_t)i.rto_us * US,
+		  "RTO %" PRIu64 " us after the probe, RTO %u us", dt / US, i.rto_us);
 	expect_segs(&c, 0, 1);
 	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_TIMEOUTS), 1);
 	full_ack(&c, 5);
+	h_drain(&h);
+}
+
+HTest(tcp_recovery, pto_allows_for_a_delayed_ack_and_one_probe_per_episode)
+{
+	/* A 300 ms path: RTO = 300 + 4 * 150 = 900 ms, so that the PTO is
+	 * not cut by the RTO. RFC 8985 §7.2: with one segment in flight, add
+	 * the receiver's maximum delayed-ACK time (Linux TCP_RTO_MIN, 200
+	 * ms) to 2 * SRTT; with more, Linux adds TCP_TIMEOUT_MIN (2 ms). */
+	const uint64_t rtt = 300 * MS;
+	struct h_conn c = hd_establish_rtt(&h, H_SACK, rtt);
+	uint64_t dt;
+
+	mss = c.tp->mss_cache;
+	base = 1;
+	cr_assert_eq(hd_info(&h, &c).rto_us, 900000u);
+	app_write(&c, 0, 1);
+	expect_segs(&c, 0, 1);
+	dt = hd_wait_frame(&h, TCP_RTO_MAX_US * US);
+	cr_assert(dt >= 2 * rtt + TCP_RTO_MIN_US * US &&
+			  dt <= 2 * rtt + TCP_RTO_MIN_US * US + HD_TICK,
+		  "probe after %" PRIu64 " us", dt / US);
+	expect_segs(&c, 0, 1);
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_LOSS_PROBES), 1);
+	h_advance(&h, rtt);
+	full_ack(&c, 1);
+	h_expect_nothing(&h);
+	/* That ACK reached the probe's snd_nxt but not beyond: the episode
+	 * is not over (Linux tcp_process_tlp_ack), and RFC 8985 §7.3 allows
+	 * one probe per episode. The next flight gets no probe: when the
+	 * PTO (2 * SRTT + 2 ms for two segments) fires it sends nothing, and
+	 * the RTO stays where the flight's first transmission put it. */
+	app_write(&c, 1, 2);
+	expect_segs(&c, 1, 2);
+	dt = hd_wait_frame(&h, TCP_RTO_MAX_US * US);
+	cr_assert(dt >= 900 * MS && dt <= 900 * MS + HD_TICK, "RTO after %" PRIu64 " us", dt / US);
+	expect_segs(&c, 1, 1);
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_LOSS_PROBES), 1);
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_TIMEOUTS), 1);
+	h_advance(&h, rtt);
+	full_ack(&c, 3);
 	h_drain(&h);
 }
 
