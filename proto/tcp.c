@@ -749,20 +749,34 @@ void tcp_recved(struct stack *st, struct tcp_sock *tp)
 		tp->copied_seq = tp->rcv_nxt - tp->rx_hold.bytes -
 				 (uint32_t)tp->sk.ops->rx_queued(tp->sk.ctx);
 	tcp_rcv_space_adjust(st, tp);
+	if (tp->ack.pending & TCP_ACK_SCHED) {
+		bool drained =
+			!tp->rx_hold.len && (!tp->sk.ops || !tp->sk.ops->rx_queued(tp->sk.ctx));
+
+		/* An owed ACK goes now if more than a segment waits for it,
+		 * or if the peer pushed and the owner took everything: at
+		 * once in a bulk transfer, only after a second push in an
+		 * interactive one, whose reply will carry the ACK. */
+		if (tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss ||
+		    (drained && ((tp->ack.pending & TCP_ACK_PUSHED2) ||
+				 ((tp->ack.pending & TCP_ACK_PUSHED) && !tp->ack.pingpong)))) {
+			tcp_send_ack(st, tp);
+			return;
+		}
+	}
 	if (tp->shutdown & RCV_SHUTDOWN)
 		return;
-	if (tp->ack.pending & TCP_ACK_SCHED && tp->ack.pending & TCP_ACK_PUSHED) {
-		tcp_send_ack(st, tp);
-		return;
-	}
 	rcv_window_now = tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt;
 	if ((int32_t)rcv_window_now < 0)
 		rcv_window_now = 0;
 	/* Optimize, __tcp_select_window() is not cheap: only when the window
-	 * can have doubled. */
+	 * can have doubled. Then any usable window (receiver SWS avoidance
+	 * decides) at least twice the current one is worth an update, as in
+	 * Linux; a fixed minimum in bytes would never be met by a buffer
+	 * smaller than it, and the peer would wait for its window probe. */
 	if (2 * rcv_window_now <= tp->window_clamp) {
-		new_window = tcp_rx_space(tp);
-		if (new_window >= 2 * rcv_window_now && new_window - rcv_window_now >= 2u * tp->advmss)
+		new_window = tcp_raw_window(tp);
+		if (new_window && new_window >= 2 * rcv_window_now)
 			tcp_send_ack(st, tp);
 	}
 }
@@ -956,6 +970,7 @@ int tcp_setopt(struct stack *st, struct tcp_sock *tp, enum tcp_opt opt, int valu
 		if (tp->sk.rcvbuf < 2304)
 			tp->sk.rcvbuf = 2304;
 		/* An explicit size turns autotuning off (SOCK_RCVBUF_LOCK). */
+		tp->rcvbuf_locked = 1;
 		tp->window_clamp = tp->sk.rcvbuf;
 		return 0;
 	case TCP_OPT_LINGER:

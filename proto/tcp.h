@@ -61,6 +61,7 @@ enum tcp_state {
 #define TCP_RTO_MIN_US 200000u
 #define TCP_RTO_MAX_US 120000000u
 #define TCP_TIMEOUT_INIT_US 1000000u
+#define TCP_TIMEOUT_FALLBACK_US 3000000u	/* RFC 6298 §5.7 */
 #define TCP_TIMEOUT_MIN_US 2000u	/* two jiffies of HZ=1000 */
 #define TCP_ATO_MIN_US 40000u
 #define TCP_DELACK_MAX_US 200000u
@@ -142,6 +143,7 @@ struct tcp_ack_state {
 #define TCP_ACK_TIMER 2		/* the delack timer is armed */
 #define TCP_ACK_PUSHED 4	/* the peer pushed: ACK soon */
 #define TCP_ACK_NOW 8		/* ACK with the next segment out, no delay */
+#define TCP_ACK_PUSHED2 16 /* pushed again before we ACKed */
 /* Most in-order data one coalesced ACK may cover (Linux's GRO limit). */
 #define TCP_ACK_COALESCE_MAX 65536u
 
@@ -708,6 +710,8 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 			   const struct tcp_opts *opts);
 void tcp_rtt_estimator(struct tcp_sock *tp, int64_t rtt_us);
 void tcp_set_rto(struct tcp_sock *tp);
+void tcp_init_rto(struct tcp_sock *tp);
+void tcp_update_rtt_min(struct stack *st, struct tcp_sock *tp, int64_t rtt_us);
 void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks);
 void tcp_rcv_space_adjust(struct stack *st, struct tcp_sock *tp);
 bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq, uint32_t end_seq);
@@ -736,6 +740,7 @@ void tcp_send_probe0(struct stack *st, struct tcp_sock *tp);
 int tcp_write_wakeup(struct stack *st, struct tcp_sock *tp);
 void tcp_send_loss_probe(struct stack *st, struct tcp_sock *tp);
 uint32_t tcp_select_window(struct stack *st, struct tcp_sock *tp);
+uint32_t tcp_raw_window(struct tcp_sock *tp); /* the window to offer, before "never shrink" */
 uint32_t tcp_current_mss(struct tcp_sock *tp);
 bool tcp_should_send_fin_now(const struct tcp_sock *tp);
 bool tcp_has_unsent(const struct tcp_sock *tp);
@@ -755,7 +760,8 @@ void tcp_reset_keepalive_timer(struct stack *st, struct tcp_sock *tp, uint64_t d
 void tcp_delack_timer_arm(struct stack *st, struct tcp_sock *tp);
 void tcp_check_probe_timer(struct stack *st, struct tcp_sock *tp);
 uint64_t tcp_probe0_when(const struct tcp_sock *tp);
-bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp);
+bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp, bool advancing_rto);
+void tcp_set_xmit_timer(struct stack *st, struct tcp_sock *tp);
 uint32_t tcp_keepalive_time(const struct stack *st, const struct tcp_sock *tp);
 
 /* tcp_listen.c */
@@ -785,13 +791,15 @@ void tcp_tw_kill(struct stack *st, struct tcp_tw *tw);
 /* tcp_recovery.c */
 int tcp_sacktag(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *opts,
 		uint32_t prior_snd_una, struct tcp_rate_sample *rs);
+uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp);
+void tcp_check_sack_reordering(struct stack *st, struct tcp_sock *tp, uint32_t low_seq);
 void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t tx_order, uint64_t xmit_ns,
 		      uint64_t now_ns);
-void tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp);
+bool tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp);
 void tcp_rack_reo_timeout(struct stack *st, struct tcp_sock *tp);
 void tcp_rack_update_reo_wnd(struct tcp_sock *tp, const struct tcp_rate_sample *rs);
 void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior_snd_una,
-			   int flag, int num_dupack, struct tcp_rate_sample *rs);
+			   int *ack_flag, int num_dupack, struct tcp_rate_sample *rs);
 void tcp_enter_loss(struct stack *st, struct tcp_sock *tp);
 void tcp_xmit_retransmit_queue(struct stack *st, struct tcp_sock *tp);
 void tcp_mark_skb_lost(struct tcp_sock *tp, struct pkt *p);
@@ -815,6 +823,7 @@ void tcp_dsack_extend(struct stack *st, struct tcp_sock *tp, uint32_t seq, uint3
 #define FLAG_SLOWPATH 0x100
 #define FLAG_SND_UNA_ADVANCED 0x400
 #define FLAG_DSACKING_ACK 0x800
+#define FLAG_SET_XMIT_TIMER 0x1000 /* re-arm TLP or RTO after this ACK */
 #define FLAG_SACK_RENEGING 0x2000
 #define FLAG_UPDATE_TS_RECENT 0x4000
 #define FLAG_NO_CHALLENGE_ACK 0x8000

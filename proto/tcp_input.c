@@ -87,9 +87,23 @@ void tcp_set_rto(struct tcp_sock *tp)
 	tp->rto_us = rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto;
 }
 
+/* RFC 6298 §5.7 (Linux tcp_init_metrics): when data transmission begins
+ * without an RTT sample from the handshake (SYN or SYN-ACK resent, no
+ * timestamps), the RTO restarts at 3 s rather than at the 1 s initial
+ * value or wherever the handshake's backoff left it. */
+void tcp_init_rto(struct tcp_sock *tp)
+{
+	if (tp->srtt_us)
+		return;
+	tp->rttvar_us = TCP_TIMEOUT_FALLBACK_US;
+	tp->mdev_us = TCP_TIMEOUT_FALLBACK_US;
+	tp->mdev_max_us = TCP_TIMEOUT_FALLBACK_US;
+	tp->rto_us = TCP_TIMEOUT_FALLBACK_US;
+}
+
 /* A windowed minimum RTT (Linux keeps a three-sample minmax; one sample
  * that expires after tcp_min_rtt_wlen is enough for RACK's reo_wnd). */
-static void tcp_update_rtt_min(struct stack *st, struct tcp_sock *tp, int64_t rtt_us)
+void tcp_update_rtt_min(struct stack *st, struct tcp_sock *tp, int64_t rtt_us)
 {
 	uint64_t wlen = (uint64_t)st->cfg.tun.tcp_min_rtt_wlen_s * 1000000000ull;
 
@@ -189,7 +203,9 @@ static bool tcp_paws_discard(const struct stack *st, const struct tcp_sock *tp,
 /* ------------------------------------------------------------------------ */
 /* ACK generation                                                             */
 
-void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks)
+/* Linux tcp_incr_quickack(): allow up to @max_quickacks immediate ACKs,
+ * without leaving interactive (pingpong) mode. */
+static void tcp_incr_quickack(struct tcp_sock *tp, unsigned int max_quickacks)
 {
 	uint32_t quickacks = tp->ack.rcv_mss ? tp->rcv_wnd / (2 * tp->ack.rcv_mss) : 2;
 
@@ -199,6 +215,11 @@ void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks)
 		quickacks = max_quickacks;
 	if (quickacks > tp->ack.quick)
 		tp->ack.quick = (uint8_t)quickacks;
+}
+
+void tcp_enter_quickack_mode(struct tcp_sock *tp, unsigned int max_quickacks)
+{
+	tcp_incr_quickack(tp, max_quickacks);
 	tp->ack.pingpong = 0;
 	tp->ack.ato_us = TCP_ATO_MIN_US;
 }
@@ -316,6 +337,8 @@ static void tcp_measure_rcv_mss(struct tcp_sock *tp, uint32_t len)
 	if (len >= tp->ack.rcv_mss) {
 		tp->ack.rcv_mss = (uint32_t)(len < tp->advmss ? len : tp->advmss);
 	} else {
+		if (tp->ack.pending & TCP_ACK_PUSHED)
+			tp->ack.pending |= TCP_ACK_PUSHED2;
 		tp->ack.pending |= TCP_ACK_PUSHED;
 	}
 }
@@ -346,7 +369,9 @@ static void tcp_event_data_recv(struct stack *st, struct tcp_sock *tp, uint32_t 
 	tcp_schedule_ack(tp);
 	tcp_measure_rcv_mss(tp, len);
 	if (!tp->ack.lrcv_ns) {
-		tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
+		/* The first data: quick ACKs, unless the owner asked for
+		 * interactive mode (TCP_QUICKACK 0), which stays. */
+		tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
 		tp->ack.ato_us = TCP_ATO_MIN_US;
 	} else {
 		uint64_t m = (st->now - tp->ack.lrcv_ns) / 1000;
@@ -359,7 +384,7 @@ static void tcp_event_data_recv(struct stack *st, struct tcp_sock *tp, uint32_t 
 				tp->ack.ato_us = tp->rto_us;
 		} else if (m > tp->rto_us) {
 			/* The sender stalled: answer quickly for a while. */
-			tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
+			tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
 		}
 	}
 	tp->ack.lrcv_ns = st->now;
@@ -705,10 +730,11 @@ static int tcp_ack_update_window(struct stack *st, struct tcp_sock *tp, const st
 
 /* Linux tcp_clean_rtx_queue(): free what the cumulative ACK covers and take
  * the RTT samples Karn's rule allows. */
-static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t prior_snd_una,
-			       const struct tcp_opts *opts, struct tcp_rate_sample *rs,
-			       int64_t sack_rtt_us)
+static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t prior_fack,
+			       uint32_t prior_snd_una, const struct tcp_opts *opts,
+			       struct tcp_rate_sample *rs, int64_t sack_rtt_us)
 {
+	uint32_t reord = tp->snd_nxt;
 	uint64_t first_ackt = 0, last_ackt = 0;
 	int64_t seq_rtt_us = -1, ca_rtt_us = -1;
 	uint32_t pkts_acked = 0, prior_sacked = tp->sacked_out;
@@ -729,9 +755,12 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 			if (!first_ackt)
 				first_ackt = cb->tx_ns;
 		}
+		if (!(sacked & (TCPCB_EVER_RETRANS | TCPCB_SACKED_ACKED)) &&
+		    tcp_before(cb->seq, reord))
+			reord = cb->seq;
 		if (sacked & TCPCB_SACKED_ACKED) {
 			tp->sacked_out--;
-		} else {
+		} else if (tp->sack_ok) {
 			tp->delivered++;
 			tcp_rack_advance(tp, sacked, cb->tx_order, cb->tx_ns, st->now);
 		}
@@ -751,6 +780,21 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 		tcp_tsorted_del(tp, p);
 		pkt_free(pkt_queue_pop(&tp->rtx_q));
 	}
+	/* A hole filled by its original transmission below SACKed data:
+	 * reordering (Linux tcp_clean_rtx_queue). */
+	if (tp->sack_ok && tcp_before(reord, prior_fack))
+		tcp_check_sack_reordering(st, tp, reord);
+	if (!tp->sack_ok && pkts_acked) {
+		/* Linux tcp_remove_reno_sacks(): without SACK, sacked_out
+		 * counts duplicate ACKs, each a segment that left the network
+		 * (and was counted delivered then). The cumulative ACK covers
+		 * those segments now, plus the one that filled the hole;
+		 * left in sacked_out they would make the pipe look empty
+		 * during NewReno recovery. */
+		tp->delivered += pkts_acked > tp->sacked_out ? pkts_acked - tp->sacked_out : 1;
+		tp->sacked_out =
+			pkts_acked - 1 >= tp->sacked_out ? 0 : tp->sacked_out - (pkts_acked - 1);
+	}
 	if (tcp_after(tp->snd_una, prior_snd_una) && tp->rtx_q.head &&
 	    !(tcp_cb(tp->rtx_q.head)->sacked & TCPCB_SACKED_ACKED))
 		flag |= FLAG_SND_UNA_ADVANCED;
@@ -764,7 +808,8 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 	tcp_ack_update_rtt(st, tp, flag, seq_rtt_us, sack_rtt_us, ca_rtt_us, opts, rs);
 
 	if (flag & FLAG_ACKED) {
-		tcp_rearm_rto(st, tp);
+		/* TLP or RTO, once loss detection has had its say (Linux). */
+		flag |= FLAG_SET_XMIT_TIMER;
 		if (tp->ca_ops->pkts_acked) {
 			tcp_cc_sync(st, tp);
 			tp->ca_ops->pkts_acked(&tp->cc, pkts_acked, ca_rtt_us);
@@ -772,7 +817,11 @@ static int tcp_clean_rtx_queue(struct stack *st, struct tcp_sock *tp, uint32_t p
 	} else if (pkts_acked == 0 && tp->sacked_out < prior_sacked) {
 		(void)0;
 	}
-	if (!tp->packets_out)
+	/* Outside recovery nothing needs the time of the first
+	 * retransmission any more; in Loss or Recovery the undo checks
+	 * (tcp_packet_delayed) still do, and tcp_fastretrans_alert() clears
+	 * it after them, as Linux does. */
+	if (!tp->packets_out && tp->cc.ca_state == TCP_CA_Open)
 		tp->retrans_stamp_ns = 0;
 	TCPEXT_ADD(st, TCP_DELIVERED, pkts_acked);
 	return flag;
@@ -831,6 +880,7 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 	uint32_t prior_snd_una = tp->snd_una;
 	uint32_t ack = ntohl(th->ack_seq), ack_seq = cb->seq;
 	uint32_t prior_packets = tp->packets_out;
+	uint32_t prior_fack = tp->sack_ok ? tcp_highest_sack_seq(tp) : tp->snd_una;
 	uint32_t delivered = tp->delivered, lost = tp->lost;
 	int num_dupack = 0;
 	int sack_flag;
@@ -893,7 +943,7 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 	if (!prior_packets)
 		goto no_queue;
 
-	flag |= tcp_clean_rtx_queue(st, tp, prior_snd_una, opts, &rs, rs.rtt_us);
+	flag |= tcp_clean_rtx_queue(st, tp, prior_fack, prior_snd_una, opts, &rs, rs.rtt_us);
 	tcp_rack_update_reo_wnd(tp, &rs);
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(st, tp, ack, flag);
@@ -901,8 +951,10 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 	    tp->cc.ca_state != TCP_CA_Open) {
 		if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DSACKING_ACK)))
 			num_dupack = 1;
-		tcp_fastretrans_alert(st, tp, prior_snd_una, flag, num_dupack, &rs);
+		tcp_fastretrans_alert(st, tp, prior_snd_una, &flag, num_dupack, &rs);
 	}
+	if (flag & FLAG_SET_XMIT_TIMER)
+		tcp_set_xmit_timer(st, tp);
 	tcp_rate_gen(tp, tp->delivered - delivered, tp->lost - lost, tp->is_sack_reneg, &rs, st->now);
 	tcp_cong_control(st, tp, ack, tp->delivered - delivered, flag, &rs);
 	if (tp->cc.ca_state != TCP_CA_Open)
@@ -911,7 +963,7 @@ static int tcp_ack(struct stack *st, struct tcp_sock *tp, struct pkt *pkt,
 
 no_queue:
 	if (flag & FLAG_DSACKING_ACK)
-		tcp_fastretrans_alert(st, tp, prior_snd_una, flag, num_dupack, &rs);
+		tcp_fastretrans_alert(st, tp, prior_snd_una, &flag, num_dupack, &rs);
 	tcp_ack_probe(st, tp);
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(st, tp, ack, flag);
@@ -920,7 +972,7 @@ no_queue:
 old_ack:
 	if (opts->num_sacks) {
 		flag |= tcp_sacktag(st, tp, opts, prior_snd_una, &rs);
-		tcp_fastretrans_alert(st, tp, prior_snd_una, flag, num_dupack, &rs);
+		tcp_fastretrans_alert(st, tp, prior_snd_una, &flag, num_dupack, &rs);
 		if (tp->cc.ca_state != TCP_CA_Open)
 			tcp_xmit_retransmit_queue(st, tp);
 	}
@@ -1110,6 +1162,7 @@ static void tcp_finish_connect(struct stack *st, struct tcp_sock *tp)
 	tcp_set_state(st, tp, TCP_ESTABLISHED);
 	tp->ack.lrcv_ns = 0;
 	tp->lsndtime_ns = st->now;
+	tcp_init_rto(tp);
 	/* RFC 6298 §5.7: a lost SYN means starting from one segment. */
 	if (tp->total_retrans > 1 && tp->syn_retries)
 		tp->cc.snd_cwnd = 1;

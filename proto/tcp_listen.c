@@ -246,16 +246,23 @@ static struct tcp_sock *tcp_create_child(struct stack *st, struct tcp_sock *lt,
 		/* RTT of the handshake: the first sample (Linux
 		 * tcp_synack_rtt_meas); Karn's rule leaves it out after a
 		 * SYN-ACK was resent, and the timestamp echo serves then. */
-		tcp_rtt_estimator(tp, (int64_t)((st->now - cp->synack_ns) / 1000));
+		int64_t rtt_us = (int64_t)((st->now - cp->synack_ns) / 1000);
+
+		/* Also the first minimum RTT, which RACK's reordering window
+		 * starts from (Linux tcp_ack_update_rtt). */
+		tcp_update_rtt_min(st, tp, rtt_us);
+		tcp_rtt_estimator(tp, rtt_us);
 		tcp_set_rto(tp);
 	} else if (opts->saw_tstamp && opts->tsecr && cp->tstamp_ok) {
 		uint32_t delta = tcp_ts_now(st) - (opts->tsecr - cp->ts_off);
 
 		if (delta < 60000) {
+			tcp_update_rtt_min(st, tp, (int64_t)(delta ? delta : 1) * 1000);
 			tcp_rtt_estimator(tp, (int64_t)(delta ? delta : 1) * 1000);
 			tcp_set_rto(tp);
 		}
 	}
+	tcp_init_rto(tp);
 	tcp_set_state(st, tp, TCP_ESTABLISHED);
 	tcp_ehash_add(st, tp);
 	tp->lsndtime_ns = st->now;

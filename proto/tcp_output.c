@@ -73,7 +73,7 @@ static uint32_t tcp_receive_window(const struct tcp_sock *tp)
 
 /* Linux __tcp_select_window(): receiver SWS avoidance (RFC 9293
  * §3.8.6.2.2): offer nothing rather than a sliver. */
-static uint32_t tcp_raw_window(struct tcp_sock *tp)
+uint32_t tcp_raw_window(struct tcp_sock *tp)
 {
 	uint32_t mss = tp->ack.rcv_mss;
 	uint32_t free_space = tcp_rx_space(tp);
@@ -288,7 +288,9 @@ void tcp_send_delayed_ack(struct stack *st, struct tcp_sock *tp)
 	uint32_t ato = tp->ack.ato_us;
 
 	if (ato > TCP_ATO_MIN_US) {
-		uint32_t max_ato = TCP_DELACK_MAX_US;
+		/* Linux: HZ/2 for a bulk flow, TCP_DELACK_MAX when the
+		 * peer pushed or the session is interactive. */
+		uint32_t max_ato = 500000;
 
 		/* Interactive sessions and slow peers: never hold an ACK longer
 		 * than the RTT estimate warrants. */
@@ -452,9 +454,23 @@ static struct pkt *tcp_next_segment(struct stack *st, struct tcp_sock *tp, uint3
 	struct pkt *p;
 	size_t got;
 
-	if (tp->write_q.len)
+	if (tp->write_q.len && len >= pkt_len(tp->write_q.head))
 		return pkt_queue_pop(&tp->write_q);
 	p = pkt_alloc(st->pool, PKT_HEADROOM);
+	if (p && tp->write_q.len) {
+		/* Only the front of the queued segment fits (tcp_write_wakeup
+		 * into a small window): copy it out (Linux tcp_fragment). */
+		struct pkt *head = tp->write_q.head;
+
+		memcpy(pkt_put(p, len), head->data, len);
+		pkt_pull(head, len);
+		tp->write_q.bytes -= len;
+		tcp_cb(p)->seq = tcp_cb(head)->seq;
+		tcp_cb(p)->end_seq = tcp_cb(p)->seq + len;
+		tcp_cb(p)->tcp_flags = TH_ACK;
+		tcp_cb(head)->seq += len;
+		return p;
+	}
 	if (!p) {
 		pkt_drop(st, NULL, DROP_NOMEM);
 		return NULL;
@@ -492,13 +508,39 @@ static void tcp_event_new_data_sent(struct stack *st, struct tcp_sock *tp, struc
 		tcp_rearm_rto(st, tp);
 }
 
+/* Send @p, just taken with tcp_next_segment(), as new data; @fin: with
+ * our FIN. */
+static void tcp_send_new_segment(struct stack *st, struct tcp_sock *tp, struct pkt *p, bool fin,
+				 uint32_t mss)
+{
+	if (fin) {
+		tcp_cb(p)->tcp_flags |= TH_FIN;
+		tcp_cb(p)->end_seq++;
+		tp->write_seq++;
+		tp->fin_sent = 1;
+	}
+	if (pkt_len(p) && pkt_len(p) < mss)
+		tp->snd_sml = tcp_cb(p)->end_seq;
+	if (tp->write_q.len == 0 && pkt_len(p) &&
+	    (!tp->sk.ops || tp->sk.ops->tx_avail(tp->sk.ctx) == 0))
+		tcp_cb(p)->tcp_flags |= TH_PSH;
+	tcp_rate_pkt_sent(tp, p, st->now);
+	tcp_event_new_data_sent(st, tp, p);
+	tcp_transmit_pkt(st, tp, p, true);
+}
+
+static bool tcp_may_send_data(const struct tcp_sock *tp)
+{
+	return TCPF(tp->state) & (TCPF(TCP_ESTABLISHED) | TCPF(TCP_CLOSE_WAIT) |
+				  TCPF(TCP_FIN_WAIT1) | TCPF(TCP_LAST_ACK) | TCPF(TCP_CLOSING));
+}
+
 void tcp_write_xmit(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t mss = tcp_current_mss(tp);
 	unsigned int sent = 0;
 
-	if (!(TCPF(tp->state) & (TCPF(TCP_ESTABLISHED) | TCPF(TCP_CLOSE_WAIT) |
-				 TCPF(TCP_FIN_WAIT1) | TCPF(TCP_LAST_ACK) | TCPF(TCP_CLOSING))))
+	if (!tcp_may_send_data(tp))
 		return;
 	tp->is_cwnd_limited = 0;
 	for (;;) {
@@ -554,20 +596,7 @@ void tcp_write_xmit(struct stack *st, struct tcp_sock *tp)
 		p = fin_only ? tcp_next_segment(st, tp, 0) : tcp_next_segment(st, tp, len);
 		if (!p)
 			break;
-		if (fin || fin_only) {
-			tcp_cb(p)->tcp_flags |= TH_FIN;
-			tcp_cb(p)->end_seq++;
-			tp->write_seq++;
-			tp->fin_sent = 1;
-		}
-		if (pkt_len(p) && pkt_len(p) < mss)
-			tp->snd_sml = tcp_cb(p)->end_seq;
-		if (tp->write_q.len == 0 && pkt_len(p) &&
-		    (!tp->sk.ops || tp->sk.ops->tx_avail(tp->sk.ctx) == 0))
-			tcp_cb(p)->tcp_flags |= TH_PSH;
-		tcp_rate_pkt_sent(tp, p, st->now);
-		tcp_event_new_data_sent(st, tp, p);
-		tcp_transmit_pkt(st, tp, p, true);
+		tcp_send_new_segment(st, tp, p, fin || fin_only, mss);
 		sent++;
 		if (tp->cc.pacing_rate) {
 			uint64_t ns = (uint64_t)(pkt_len(p) + 52) * 1000000000ull / tp->cc.pacing_rate;
@@ -578,11 +607,16 @@ void tcp_write_xmit(struct stack *st, struct tcp_sock *tp)
 			break;
 	}
 	if (sent) {
+		/* RFC 6937: prr_out counts all data sent during the
+		 * reduction, new segments as well as retransmissions (Linux
+		 * tcp_write_xmit). */
+		if (tp->cc.ca_state == TCP_CA_CWR || tp->cc.ca_state == TCP_CA_Recovery)
+			tp->prr_out += sent;
 		if (tcp_packets_in_flight(tp) >= tcp_snd_cwnd(tp))
 			tp->is_cwnd_limited = 1;
 		tcp_rate_check_app_limited(st, tp);
 		if (tp->cc.ca_state == TCP_CA_Open && tp->rtx_timer_kind == TCP_TIMER_RETRANS)
-			tcp_schedule_loss_probe(st, tp);
+			tcp_schedule_loss_probe(st, tp, false);
 	}
 }
 
@@ -725,17 +759,44 @@ static void tcp_xmit_probe(struct stack *st, struct tcp_sock *tp)
 }
 
 /* Linux tcp_write_wakeup(): send new data if the window allows, else a
- * probe. Return: 0 if data went out, 1 if a probe did, -1 if nothing. */
+ * probe. The data is the head of the queue, as much as the window and one
+ * segment hold, whatever Nagle, TCP_CORK, cwnd or sender SWS avoidance
+ * say: this timer is their override (RFC 9293 §3.8.6.2.1, and tcp(7)'s
+ * 200 ms ceiling on corking). Return: 0 if data went out, 1 if a probe
+ * did, -1 if nothing. */
 int tcp_write_wakeup(struct stack *st, struct tcp_sock *tp)
 {
+	int32_t room = (int32_t)(tcp_wnd_end(tp) - tp->snd_nxt);
+
 	if (tp->state == TCP_CLOSE)
 		return -1;
-	if (tcp_has_unsent(tp) && (int32_t)(tcp_wnd_end(tp) - tp->snd_nxt) > 0) {
-		uint32_t before = tp->snd_nxt;
+	if (tcp_has_unsent(tp) && room > 0 && tcp_may_send_data(tp)) {
+		uint32_t mss = tcp_current_mss(tp), before = tp->snd_nxt, len;
+		size_t avail = tp->write_q.len ?
+				       pkt_len(tp->write_q.head) :
+				       (tp->sk.ops ? tp->sk.ops->tx_avail(tp->sk.ctx) : 0);
+		struct pkt *p;
 
-		tcp_write_xmit(st, tp);
-		if (tp->snd_nxt != before)
+		if (!avail) {
+			/* Only our FIN is left. */
+			tcp_write_xmit(st, tp);
+			if (tp->snd_nxt != before)
+				return 0;
+		} else {
+			len = avail < mss ? (uint32_t)avail : mss;
+			if (len > (uint32_t)room)
+				len = (uint32_t)room;
+			p = tcp_next_segment(st, tp, len);
+			if (!p)
+				return -1;
+			tcp_cb(p)->tcp_flags |= TH_PSH;
+			tcp_send_new_segment(
+				st, tp, p,
+				tp->fin_pending && !tp->fin_sent && !tp->write_q.len &&
+					(!tp->sk.ops || !tp->sk.ops->tx_avail(tp->sk.ctx)),
+				mss);
 			return 0;
+		}
 	}
 	tcp_xmit_probe(st, tp);
 	return 1;
@@ -790,6 +851,10 @@ void tcp_send_loss_probe(struct stack *st, struct tcp_sock *tp)
 	}
 	tp->tlp_high_seq = tp->snd_nxt;
 	TCPEXT_INC(st, TCP_LOSS_PROBES);
+	/* A probe went out: the RTO restarts from it (Linux clears
+	 * icsk_pending here). Without a probe, the timer is still the loss
+	 * probe's and tcp_rearm_rto() keeps the RTO of the oldest segment. */
+	tp->rtx_timer_kind = TCP_TIMER_NONE;
 rearm:
 	tcp_rearm_rto(st, tp);
 }

@@ -174,16 +174,19 @@ static uint32_t tcp_rack_detect_loss(struct stack *st, struct tcp_sock *tp)
 	return reo_timeout;
 }
 
-void tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp)
+/* Return: true if the reordering timer was armed. */
+bool tcp_rack_mark_lost(struct stack *st, struct tcp_sock *tp)
 {
 	uint32_t timeout;
 
 	if (!tp->rack.advanced)
-		return;
+		return false;
 	tp->rack.advanced = 0;
 	timeout = tcp_rack_detect_loss(st, tp);
-	if (timeout)
-		tcp_reset_rtx_timer(st, tp, TCP_TIMER_REO, timeout + TCP_TIMEOUT_MIN_US);
+	if (!timeout)
+		return false;
+	tcp_reset_rtx_timer(st, tp, TCP_TIMER_REO, timeout + TCP_TIMEOUT_MIN_US);
+	return true;
 }
 
 static void tcp_enter_recovery(struct stack *st, struct tcp_sock *tp);
@@ -227,9 +230,12 @@ void tcp_rack_update_reo_wnd(struct tcp_sock *tp, const struct tcp_rate_sample *
 
 /* --- SACK scoreboard --------------------------------------------------------- */
 
-static uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
+uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
 {
 	uint32_t high = tp->snd_una;
+
+	if (!tp->sacked_out)
+		return high; /* and no walk on the common path */
 
 	for (struct pkt *p = tp->rtx_q.head; p; p = p->next)
 		if (tcp_cb(p)->sacked & TCPCB_SACKED_ACKED)
@@ -270,7 +276,7 @@ static bool tcp_check_dsack(struct stack *st, struct tcp_sock *tp, const struct 
 
 static void tcp_sacktag_one(struct tcp_sock *tp, struct pkt *p, uint32_t prior_fack,
 			    struct tcp_rate_sample *rs, uint64_t now, int *flag,
-			    uint64_t *first_sackt)
+			    uint64_t *first_sackt, uint32_t *reord)
 {
 	struct tcp_skb_cb *cb = tcp_cb(p);
 	uint8_t sacked = cb->sacked;
@@ -283,8 +289,8 @@ static void tcp_sacktag_one(struct tcp_sock *tp, struct pkt *p, uint32_t prior_f
 	} else if (!(sacked & TCPCB_EVER_RETRANS)) {
 		/* A never-retransmitted segment SACKed below the highest
 		 * SACK seen so far: the network reordered (RFC 4737). */
-		if (tcp_before(cb->seq, prior_fack))
-			tp->reord_seen = 1;
+		if (tcp_before(cb->seq, prior_fack) && tcp_before(cb->seq, *reord))
+			*reord = cb->seq;
 		if (!*first_sackt)
 			*first_sackt = cb->tx_ns;
 	}
@@ -309,6 +315,7 @@ int tcp_sacktag(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *op
 {
 	struct tcp_sack_block blocks[TCP_NUM_SACKS];
 	uint32_t prior_fack = tcp_is_sack(tp) ? tcp_highest_sack_seq(tp) : tp->snd_una;
+	uint32_t reord = tp->snd_nxt;
 	uint64_t first_sackt = 0;
 	unsigned int n = 0, first = 0;
 	int flag = 0;
@@ -358,18 +365,38 @@ int tcp_sacktag(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *op
 				break;
 			if (!tcp_before(cb->seq, blocks[bi].start_seq) &&
 			    !tcp_after(cb->end_seq, blocks[bi].end_seq))
-				tcp_sacktag_one(tp, p, prior_fack, rs, st->now, &flag, &first_sackt);
+				tcp_sacktag_one(tp, p, prior_fack, rs, st->now, &flag, &first_sackt,
+						&reord);
 			tp->sack_hint = p;
 		}
 	}
 	if (first_sackt)
 		rs->rtt_us = (int64_t)((st->now - first_sackt) / 1000);
-	if (tp->reord_seen && tp->reordering < st->cfg.tun.tcp_max_reordering &&
-	    (flag & FLAG_DATA_SACKED)) {
-		TCPEXT_INC(st, TCP_SACK_REORDER);
-		tp->reord_seen_count++;
-	}
+	if (reord != tp->snd_nxt)
+		tcp_check_sack_reordering(st, tp, reord);
 	return flag;
+}
+
+/* Linux tcp_check_sack_reordering(): data never retransmitted that is
+ * delivered below the highest SACKed sequence was reordered, not lost.
+ * Count the event once, remember it (RACK widens its window), and raise
+ * the reordering degree to the distance seen, in segments. */
+void tcp_check_sack_reordering(struct stack *st, struct tcp_sock *tp, uint32_t low_seq)
+{
+	uint32_t fack = tcp_highest_sack_seq(tp), metric, mss = tp->mss_cache;
+
+	if (!tcp_before(low_seq, fack))
+		return;
+	metric = fack - low_seq;
+	if (mss && metric > tp->reordering * mss) {
+		uint32_t r = (metric + mss - 1) / mss;
+
+		tp->reordering =
+			r < st->cfg.tun.tcp_max_reordering ? r : st->cfg.tun.tcp_max_reordering;
+	}
+	tp->reord_seen = 1;
+	tp->reord_seen_count++;
+	TCPEXT_INC(st, TCP_SACK_REORDER);
 }
 
 /* --- NewReno, for peers without SACK (RFC 6582) ------------------------------- */
@@ -478,17 +505,6 @@ static void tcp_end_cwnd_reduction(struct stack *st, struct tcp_sock *tp)
 	}
 	if (tp->ca_ops->cwnd_event)
 		tp->ca_ops->cwnd_event(&tp->cc, CA_EVENT_COMPLETE_CWR);
-}
-
-/* Enter CWR: reduce cwnd without retransmitting (a repaired TLP loss). */
-static void tcp_enter_cwr(struct stack *st, struct tcp_sock *tp)
-{
-	tp->prior_ssthresh = 0;
-	if (tp->cc.ca_state < TCP_CA_CWR) {
-		tp->undo_marker = 0;
-		tcp_init_cwnd_reduction(st, tp);
-		tcp_set_ca_state(tp, TCP_CA_CWR);
-	}
 }
 
 static void tcp_undo_cwnd_reduction(struct stack *st, struct tcp_sock *tp, bool unmark_loss)
@@ -676,7 +692,10 @@ static void tcp_identify_packet_loss(struct stack *st, struct tcp_sock *tp, int 
 	} else if (tcp_is_rack(st)) {
 		uint32_t prior_retrans = tp->retrans_out;
 
-		tcp_rack_mark_lost(st, tp);
+		/* The reordering timer it armed stays: no TLP or RTO over it
+		 * at the end of this ACK. */
+		if (tcp_rack_mark_lost(st, tp))
+			*flag &= ~FLAG_SET_XMIT_TIMER;
 		if (prior_retrans > tp->retrans_out) {
 			*flag |= FLAG_LOST_RETRANS;
 			TCPEXT_INC(st, TCP_LOST_RETRANSMIT);
@@ -694,7 +713,7 @@ static bool tcp_time_to_recover(const struct stack *st, const struct tcp_sock *t
 
 /* Linux tcp_fastretrans_alert(): the loss-recovery state machine. */
 void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior_snd_una,
-			   int flag, int num_dupack, struct tcp_rate_sample *rs)
+			   int *ack_flag, int num_dupack, struct tcp_rate_sample *rs)
 {
 	(void)rs;
 	if (!tp->packets_out && tp->sacked_out)
@@ -727,7 +746,7 @@ void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior
 	/* E. Process the state. */
 	switch (tp->cc.ca_state) {
 	case TCP_CA_Recovery:
-		if (!(flag & FLAG_SND_UNA_ADVANCED)) {
+		if (!(*ack_flag & FLAG_SND_UNA_ADVANCED)) {
 			if (!tcp_is_sack(tp))
 				tcp_add_reno_sack(tp, num_dupack);
 		} else if (tp->undo_marker && tcp_packet_delayed(tp)) {
@@ -741,7 +760,7 @@ void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior
 		}
 		if (tcp_try_undo_dsack(st, tp))
 			tcp_try_keep_open(tp);
-		tcp_identify_packet_loss(st, tp, &flag);
+		tcp_identify_packet_loss(st, tp, ack_flag);
 		if (tp->cc.ca_state != TCP_CA_Recovery) {
 			if (!tcp_time_to_recover(st, tp))
 				return;
@@ -749,20 +768,20 @@ void tcp_fastretrans_alert(struct stack *st, struct tcp_sock *tp, uint32_t prior
 		}
 		break;
 	case TCP_CA_Loss:
-		tcp_process_loss(st, tp, flag);
-		tcp_identify_packet_loss(st, tp, &flag);
-		if (!(tp->cc.ca_state == TCP_CA_Open || (flag & FLAG_LOST_RETRANS)))
+		tcp_process_loss(st, tp, *ack_flag);
+		tcp_identify_packet_loss(st, tp, ack_flag);
+		if (!(tp->cc.ca_state == TCP_CA_Open || (*ack_flag & FLAG_LOST_RETRANS)))
 			return;
 		/* fall through */
 	default:
 		if (!tcp_is_sack(tp)) {
-			if (flag & FLAG_SND_UNA_ADVANCED)
+			if (*ack_flag & FLAG_SND_UNA_ADVANCED)
 				tcp_reset_reno_sack(tp);
 			tcp_add_reno_sack(tp, num_dupack);
 		}
 		if (tp->cc.ca_state <= TCP_CA_Disorder)
 			tcp_try_undo_dsack(st, tp);
-		tcp_identify_packet_loss(st, tp, &flag);
+		tcp_identify_packet_loss(st, tp, ack_flag);
 		if (!tcp_time_to_recover(st, tp)) {
 			if (!tcp_any_retrans_done(tp))
 				tp->retrans_stamp_ns = 0;
@@ -820,9 +839,13 @@ void tcp_process_tlp_ack(struct stack *st, struct tcp_sock *tp, uint32_t ack, in
 		/* The probe was a duplicate: no loss. */
 		tp->tlp_high_seq = 0;
 	} else if (tcp_after(ack, tp->tlp_high_seq)) {
-		tcp_enter_cwr(st, tp);
+		/* One reduction for the repaired loss, done at once: the
+		 * probe was its only retransmission (Linux). */
+		tcp_init_cwnd_reduction(st, tp);
+		tcp_set_ca_state(tp, TCP_CA_CWR);
+		tcp_end_cwnd_reduction(st, tp);
+		tcp_try_keep_open(tp);
 		TCPEXT_INC(st, TCP_LOSS_PROBE_RECOVERY);
-		tp->tlp_high_seq = 0;
 	} else if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DATA_SACKED))) {
 		tp->tlp_high_seq = 0;
 	}

@@ -84,8 +84,10 @@ void tcp_check_probe_timer(struct stack *st, struct tcp_sock *tp)
 		tcp_reset_rtx_timer(st, tp, TCP_TIMER_PROBE0, tcp_probe0_when(tp));
 }
 
-/* RFC 8985 §7.2 with Linux's tcp_schedule_loss_probe() choices. */
-bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp)
+/* RFC 8985 §7.2 with Linux's tcp_schedule_loss_probe() choices.
+ * @advancing_rto: an ACK is about to restart the RTO from now, so the
+ * probe must come no later than a full RTO from now. */
+bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp, bool advancing_rto)
 {
 	uint64_t timeout;
 	int64_t rto_delta;
@@ -105,11 +107,20 @@ bool tcp_schedule_loss_probe(struct stack *st, struct tcp_sock *tp)
 	} else {
 		timeout = TCP_TIMEOUT_INIT_US;
 	}
-	rto_delta = tcp_rto_delta_us(st, tp);
+	rto_delta = advancing_rto ? (int64_t)tp->rto_us : tcp_rto_delta_us(st, tp);
 	if (rto_delta > 0 && (uint64_t)rto_delta < timeout)
 		timeout = (uint64_t)rto_delta;
 	tcp_reset_rtx_timer(st, tp, TCP_TIMER_LOSS_PROBE, timeout);
 	return true;
+}
+
+/* Linux tcp_set_xmit_timer(): after an ACK of new data, RFC 8985 §7.2
+ * restarts the probe timer; if no probe is allowed, the RTO restarts
+ * (RFC 6298 §5.3). */
+void tcp_set_xmit_timer(struct stack *st, struct tcp_sock *tp)
+{
+	if (!tcp_schedule_loss_probe(st, tp, true))
+		tcp_rearm_rto(st, tp);
 }
 
 /* Linux tcp_model_timeout(): how long @boundary exponential backoffs from
@@ -239,14 +250,21 @@ static void tcp_rtx_timer_fn(void *ctx, struct wheel_timer *t)
 	struct tcp_sock *tp = tcp_of(t, rtx_timer);
 	uint8_t kind = tp->rtx_timer_kind;
 
-	tp->rtx_timer_kind = TCP_TIMER_NONE;
-	if (tp->state == TCP_CLOSE || tp->state == TCP_LISTEN)
+	if (tp->state == TCP_CLOSE || tp->state == TCP_LISTEN) {
+		tp->rtx_timer_kind = TCP_TIMER_NONE;
 		return;
+	}
+	/* Linux tcp_write_timer_handler(): the loss probe and RACK handlers
+	 * run with their kind still pending, so that tcp_rearm_rto() puts
+	 * the RTO where the oldest segment's transmission says, instead of
+	 * a full RTO from now. */
 	switch (kind) {
 	case TCP_TIMER_RETRANS:
+		tp->rtx_timer_kind = TCP_TIMER_NONE;
 		tcp_retransmit_timer(st, tp);
 		break;
 	case TCP_TIMER_PROBE0:
+		tp->rtx_timer_kind = TCP_TIMER_NONE;
 		tcp_probe_timer(st, tp);
 		break;
 	case TCP_TIMER_LOSS_PROBE:
@@ -256,6 +274,7 @@ static void tcp_rtx_timer_fn(void *ctx, struct wheel_timer *t)
 		tcp_rack_reo_timeout(st, tp);
 		break;
 	default:
+		tp->rtx_timer_kind = TCP_TIMER_NONE;
 		break;
 	}
 }
