@@ -348,15 +348,16 @@ static void tcp_measure_rcv_mss(struct tcp_sock *tp, uint32_t len)
 static void tcp_rcv_rtt_measure_ts(struct stack *st, struct tcp_sock *tp, const struct tcp_opts *opts,
 				   uint32_t len)
 {
-	uint32_t delta_us;
+	uint32_t ticks, delta_us;
 
 	if (!opts->saw_tstamp || !tp->rcv_tsecr || len < tp->ack.rcv_mss)
 		return;
-	delta_us = (tcp_ts_now(st) + tp->ts_off - opts->tsecr) * 1000u;
-	if (delta_us > 1000000000u)
+	/* Millisecond ticks: an echo within the same tick counts as one
+	 * (Linux tcp_rtt_tsopt_us). */
+	ticks = tcp_ts_now(st) + tp->ts_off - opts->tsecr;
+	if (ticks > 1000000u)
 		return;
-	if (!delta_us)
-		delta_us = 1;
+	delta_us = (ticks ? ticks : 1) * 1000u;
 	if (!tp->rcv_rtt_us || delta_us < tp->rcv_rtt_us)
 		tp->rcv_rtt_us = delta_us;
 	else

@@ -513,6 +513,64 @@ HTest(tcp_input, every_second_full_segment_is_acked_at_once)
 	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_DELAYED_ACKS), 0);
 }
 
+/* Frames the link delivered in one batch (stack_rx_begin/end, one worker
+ * round) are acknowledged once at its end, as Linux acknowledges a GRO
+ * packet: four full segments, one ACK. */
+HTest(tcp_input, a_receive_batch_gets_one_ack_at_its_end)
+{
+	struct h_conn c = h_establish(&h, 0);
+	const uint32_t mss = (uint32_t)c.peer_mss;
+	uint32_t seq = leave_quickack_mode(&c);
+
+	stack_rx_begin(&h.st);
+	for (uint32_t i = 0; i < 4; i++)
+		peer_data(&c, seq + i * mss, mss);
+	h_expect_nothing(&h);
+	stack_rx_end(&h.st, h.now);
+	h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = seq + 4 * mss, .win = H_ANY));
+	read_exactly(&c, seq, 4 * mss);
+	h_advance(&h, TCP_DELACK_MAX_US * US);
+	h_expect_nothing(&h);
+}
+
+/* ... but never more than 64 KB per ACK, and never for out-of-order
+ * data, which is acknowledged at once even within a batch. */
+HTest(tcp_input, a_batch_acks_at_least_every_64_kb_and_ofo_data_at_once)
+{
+	struct h_conn c = h_establish(&h, H_SACK);
+	const uint32_t mss = (uint32_t)c.peer_mss;
+	uint32_t seq = leave_quickack_mode(&c), n = TCP_ACK_COALESCE_MAX / mss + 1;
+
+	hd_setopt(&h, &c, TCP_OPT_RCVBUF, 1 << 20);
+	stack_rx_begin(&h.st);
+	for (uint32_t i = 0; i < n; i++)
+		peer_data(&c, seq + i * mss, mss);
+	h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = seq + n * mss, .win = H_ANY));
+	h_expect_nothing(&h);
+	seq += n * mss;
+	/* A hole: the segment after it is acknowledged at once. */
+	peer_data(&c, seq + mss, mss);
+	h_expect(&h, &c,
+		 SEG(.flags = TH_ACK, .seq = 1, .ack = seq, .win = H_ANY, .nsack = 1,
+		     .sack = { { seq + mss, seq + 2 * mss } }));
+	stack_rx_end(&h.st, h.now);
+	h_expect_nothing(&h);
+	read_exactly(&c, seq - n * mss, n * mss);
+}
+
+/* The receiver's RTT from timestamps (autotuning) counts an echo within
+ * the same millisecond as 1 ms, as Linux's tcp_rtt_tsopt_us() does. */
+HTest(tcp_input, receiver_rtt_from_timestamps_is_at_least_a_millisecond)
+{
+	struct h_conn c = h_establish(&h, H_TS);
+	const uint32_t mss = (uint32_t)c.peer_mss;
+
+	peer_data(&c, 1, mss);
+	h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 1 + mss, .win = H_ANY));
+	cr_assert_eq(c.tp->rcv_rtt_us, 1000u);
+	read_exactly(&c, 1, mss);
+}
+
 HTest(tcp_input, tcp_quickack_off_delays_from_the_first_segment)
 {
 	struct h_conn c = h_establish(&h, 0);
