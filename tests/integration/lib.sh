@@ -424,3 +424,14 @@ ratio_ppm() {
 	[ "$2" -gt 0 ] 2>/dev/null || { echo 0; return; }
 	echo $(($1 * 1000000 / $2))
 }
+
+# forget_helper PID: PID (one of IT_HELPERS) has been waited for; cleanup
+# must not signal it any more.
+forget_helper() {
+	local p keep=()
+
+	for p in "${IT_HELPERS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	IT_HELPERS=("${keep[@]}")
+}

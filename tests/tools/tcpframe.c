@@ -20,14 +20,18 @@
  *   send KEY=VALUE...            one segment (or count=N of them)
  *   expect KEY=VALUE...          the next segment of the flow from DST_IP
  *                                must match every KEY given
- *   expect none [timeout=MS]     no segment of the flow may arrive
- *   sleep ms=N                   wait (answering ARP)
+ *   expect none [any] [timeout=MS]
+ *                                no segment of the flow (with any: no TCP
+ *                                segment for SRC_IP at all, including
+ *                                any already waiting) may arrive
+ *   sleep ms=N                   wait, printing what arrives (answering ARP)
  * send keys: sport dport seq ack win flags (letters FSRPAUEC, or "none"),
  *   opts (option bytes in hex), data (payload bytes), doff (data offset in
  *   words, overriding the computed one), tcplen (cut the TCP segment to
  *   this many bytes; the IP length follows), csum=bad, count, sportinc=1
  *   (each repeat from the next source port).
- * expect keys: flags seq ack win len, timeout (ms, default 1000).
+ * expect keys: flags seq ack win len optlen (option bytes), timeout (ms,
+ *   default 1000).
  * A number may also be sent.seq, sent.ack, sent.end (the last segment
  * sent: its sequence, acknowledgment, sequence + length + SYN + FIN) or
  * got.seq, got.ack (the last segment received), each with +N or -N.
@@ -199,9 +203,19 @@ static void answer_arp(struct state *st, const uint8_t *f, size_t n)
 	rl_send(&st->rl, r, sizeof(r));
 }
 
+static void print_seg(const struct rl_rx *r)
+{
+	char fl[16];
+
+	format_flags(r->flags, fl);
+	printf("got flags=%s seq=%u ack=%u win=%u len=%u optlen=%u\n", fl, r->seq, r->ack, r->win,
+	       r->len, r->optlen);
+	fflush(stdout);
+}
+
 /* Wait up to @ms for the next TCP segment of the flow (answering ARP
  * meanwhile). Return: true with @r filled, false on timeout. */
-static bool recv_seg(struct state *st, int ms, struct rl_rx *r)
+static bool recv_seg(struct state *st, int ms, bool any, struct rl_rx *r)
 {
 	double until = rl_now() + ms / 1000.0;
 	static uint8_t f[65536];
@@ -222,8 +236,15 @@ static bool recv_seg(struct state *st, int ms, struct rl_rx *r)
 			continue;
 		answer_arp(st, f, (size_t)n);
 		if (!rl_parse_tcp(f, (size_t)n, r) || r->saddr != st->daddr ||
-		    r->daddr != st->saddr || r->sport != st->dport || r->dport != st->sport)
+		    r->daddr != st->saddr)
 			continue;
+		if (!any && (r->sport != st->dport || r->dport != st->sport)) {
+			/* Only this program uses SRC_IP: a segment of another
+			 * flow answers something sent earlier, unexpectedly. */
+			print_seg(r);
+			fail(st, "a segment of another flow (%u -> %u) arrived", r->sport,
+			     r->dport);
+		}
 		return true;
 	}
 }
@@ -331,35 +352,29 @@ static void do_send(struct state *st, char **kv, int n)
 	}
 }
 
-static void print_seg(const struct rl_rx *r)
-{
-	char fl[16];
-
-	format_flags(r->flags, fl);
-	printf("got flags=%s seq=%u ack=%u win=%u len=%u optlen=%u\n", fl, r->seq, r->ack, r->win,
-	       r->len, r->optlen);
-	fflush(stdout);
-}
-
 static void do_expect(struct state *st, char **kv, int n)
 {
 	struct rl_rx r;
 	int timeout = 1000;
-	bool none = false;
+	bool none = false, any = false;
 
 	for (int i = 0; i < n; i++)
 		if (!strcmp(kv[i], "none"))
 			none = true;
+		else if (!strcmp(kv[i], "any"))
+			any = true;
 		else if (!strncmp(kv[i], "timeout=", 8))
 			timeout = (int)parse_num(st, kv[i] + 8);
 	if (none) {
-		if (recv_seg(st, timeout, &r)) {
+		if (recv_seg(st, timeout, any, &r)) {
 			print_seg(&r);
 			fail(st, "a segment arrived where none was expected");
 		}
 		return;
 	}
-	if (!recv_seg(st, timeout, &r))
+	if (any)
+		script_error(st, "'any' goes with 'expect none' only");
+	if (!recv_seg(st, timeout, false, &r))
 		fail(st, "no segment from %u within %d ms", st->dport, timeout);
 	print_seg(&r);
 	st->have_got = true;
@@ -372,7 +387,7 @@ static void do_expect(struct state *st, char **kv, int n)
 		if (!v)
 			script_error(st, "'%s' is not KEY=VALUE", k);
 		*v++ = '\0';
-		if (!strcmp(k, "timeout"))
+		if (!strcmp(k, "timeout") || !strcmp(k, "none"))
 			continue;
 		if (!strcmp(k, "flags")) {
 			char a[16], b[16];
@@ -394,6 +409,8 @@ static void do_expect(struct state *st, char **kv, int n)
 			got = r.win;
 		else if (!strcmp(k, "len"))
 			got = r.len;
+		else if (!strcmp(k, "optlen"))
+			got = r.optlen;
 		else
 			script_error(st, "unknown expect key '%s'", k);
 		if (got != want)
@@ -410,7 +427,7 @@ static void do_sleep(struct state *st, char **kv, int n)
 		script_error(st, "sleep wants ms=N");
 	until = rl_now() + parse_num(st, kv[0] + 3) / 1000.0;
 	while (rl_now() < until)
-		if (recv_seg(st, (int)((until - rl_now()) * 1000) + 1, &r))
+		if (recv_seg(st, (int)((until - rl_now()) * 1000) + 1, true, &r))
 			print_seg(&r);
 }
 
