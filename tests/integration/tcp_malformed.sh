@@ -212,7 +212,11 @@ for r in "${!WANT[@]}"; do
 		soft_fail "drop $r moved by $got, want ${WANT[$r]}"
 	fi
 done
-other=$(drops_moved "$TMPD/before.json" "$TMPD/after.json" "${!WANT[@]}" TCP_OLD_DATA TCP_OLD_SEQUENCE)
+# The legitimate echo traffic may add duplicates and, when the TAP drops
+# some of its frames, out-of-order data the echo ring has no room for
+# (tcp_loss.sh is where that is checked).
+other=$(drops_moved "$TMPD/before.json" "$TMPD/after.json" "${!WANT[@]}" TCP_OLD_DATA \
+	TCP_OLD_SEQUENCE TCP_OFO_DROP)
 if [ -z "$other" ]; then
 	ok "no other drop reason moved"
 else
