@@ -9,9 +9,10 @@
 #  - the goodput of each is logged ("goodput discard: X Gbit/s");
 #  - retransmissions, reported per 10,000 segments: usnet's RetransSegs
 #    must stay below 1 per 10,000 of its OutSegs (measured: 0); the
-#    kernel's must all be explained by frames its side of the TAP dropped
-#    (tx_dropped: usnetd had not read them in time, which a loaded machine
-#    can cause), plus at most 1 per 10,000 of its segments;
+#    kernel's, tail loss probes aside (usnetd late with an ACK by a few
+#    hundred microseconds), must all be explained by frames its side of
+#    the TAP dropped (tx_dropped: usnetd had not read them in time, which a
+#    loaded machine can cause), plus at most 1 per 10,000 of its segments;
 #  - every connection ends cleanly: no RST from either side, no usnet drop
 #    beyond duplicates of the kernel's retransmissions, and afterwards the
 #    kernel holds nothing towards 10.77.0.2 but TIME-WAIT.
@@ -43,7 +44,8 @@ run() {
 }
 
 status_json >"$TMPD/before.json"
-read -r k_out0 k_retr0 k_rst0 k_estrst0 <<<"$(kstat TcpOutSegs TcpRetransSegs TcpOutRsts TcpEstabResets | xargs)"
+KSTATS="TcpOutSegs TcpRetransSegs TcpOutRsts TcpEstabResets TcpExtTCPLossProbes TcpExtTCPTimeouts"
+read -r k_out0 k_retr0 k_rst0 k_estrst0 k_tlp0 k_rto0 <<<"$(kstat $KSTATS | xargs)"
 kdrop0=$(ktxdrop)
 
 run discard 9
@@ -61,19 +63,29 @@ done
 ok "the kernel holds only TIME-WAIT towards 10.77.0.2"
 
 status_json >"$TMPD/after.json"
-read -r k_out k_retr k_rst k_estrst <<<"$(kstat TcpOutSegs TcpRetransSegs TcpOutRsts TcpEstabResets | xargs)"
+read -r k_out k_retr k_rst k_estrst k_tlp k_rto <<<"$(kstat $KSTATS | xargs)"
 k_out=$((k_out - k_out0))
 k_retr=$((k_retr - k_retr0))
+k_tlp=$((k_tlp - k_tlp0))
+k_rto=$((k_rto - k_rto0))
 kdrop=$(($(ktxdrop) - kdrop0))
 
 d() { mib_delta "$TMPD/before.json" "$TMPD/after.json" "$@"; }
 u_out=$(d Tcp OutSegs)
 u_retr=$(d Tcp RetransSegs)
 log "usnet RetransSegs $u_retr of OutSegs $u_out: $(ratio_ppm "$u_retr" "$u_out") ppm"
-log "kernel RetransSegs $k_retr of OutSegs $k_out: $(ratio_ppm "$k_retr" "$k_out") ppm; frames its side of the TAP dropped: $kdrop"
+log "kernel RetransSegs $k_retr of OutSegs $k_out: $(ratio_ppm "$k_retr" "$k_out") ppm, of which TCPLossProbes $k_tlp (TCPTimeouts $k_rto); frames its side of the TAP dropped: $kdrop"
 
 expect_le "usnet RetransSegs (< 1 per 10,000 OutSegs)" "$u_retr" $((u_out / 10000))
-expect_le "kernel RetransSegs (TAP drops $kdrop + 1 per 10,000 OutSegs)" "$k_retr" $((kdrop + k_out / 10000))
+# A tail loss probe is the kernel's answer to an ACK later than twice the
+# RTT, a few hundred microseconds here: usnetd descheduled on a busy
+# machine (or slowed down by sanitizers) for a moment. Those are not
+# counted against usnet; every other retransmission must be explained by a
+# frame the TAP dropped, up to 1 per 10,000 segments.
+# (A probe may also carry new data, so there can be more probes than
+# retransmissions.)
+expect_le "kernel RetransSegs other than loss probes (TAP drops $kdrop + 1 per 10,000 OutSegs)" \
+	$((k_retr > k_tlp ? k_retr - k_tlp : 0)) $((kdrop + k_out / 10000))
 
 expect_eq "Tcp PassiveOpens" "$(d Tcp PassiveOpens)" 3
 expect_eq "Tcp EstabResets" "$(d Tcp EstabResets)" 0
