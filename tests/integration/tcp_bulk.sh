@@ -44,8 +44,8 @@ run() {
 }
 
 status_json >"$TMPD/before.json"
-KSTATS="TcpOutSegs TcpRetransSegs TcpOutRsts TcpEstabResets TcpExtTCPLossProbes TcpExtTCPTimeouts"
-read -r k_out0 k_retr0 k_rst0 k_estrst0 k_tlp0 k_rto0 <<<"$(kstat $KSTATS | xargs)"
+KSTATS=(TcpOutSegs TcpRetransSegs TcpOutRsts TcpEstabResets TcpExtTCPLossProbes TcpExtTCPTimeouts)
+read -r k_out0 k_retr0 k_rst0 k_estrst0 k_tlp0 k_rto0 <<<"$(kstat "${KSTATS[@]}" | xargs)"
 kdrop0=$(ktxdrop)
 
 run discard 9
@@ -63,7 +63,7 @@ done
 ok "the kernel holds only TIME-WAIT towards 10.77.0.2"
 
 status_json >"$TMPD/after.json"
-read -r k_out k_retr k_rst k_estrst k_tlp k_rto <<<"$(kstat $KSTATS | xargs)"
+read -r k_out k_retr k_rst k_estrst k_tlp k_rto <<<"$(kstat "${KSTATS[@]}" | xargs)"
 k_out=$((k_out - k_out0))
 k_retr=$((k_retr - k_retr0))
 k_tlp=$((k_tlp - k_tlp0))
@@ -101,7 +101,7 @@ expect_ge "TcpExt TCPOrigDataSent (chargen and echo)" "$(d TcpExt TCPOrigDataSen
 dups=$(($(d Drop TCP_OLD_DATA) + $(d Drop TCP_OLD_SEQUENCE)))
 expect_le "usnet drops of duplicate data (TCP_OLD_DATA + TCP_OLD_SEQUENCE)" "$dups" "$k_retr"
 other=$(drops_moved "$TMPD/before.json" "$TMPD/after.json" TCP_OLD_DATA TCP_OLD_SEQUENCE)
-[ -z "$other" ] || fail "usnet dropped frames on a loss-free link: $(echo $other)"
+[ -z "$other" ] || fail "usnet dropped frames on a loss-free link: ${other//$'\n'/, }"
 ok "no other drop reason moved"
 expect_eq "link rx_dropped" $(($(jget "$TMPD/after.json" link.stats.rx_dropped) - \
 	$(jget "$TMPD/before.json" link.stats.rx_dropped))) 0

@@ -32,8 +32,8 @@ nsexec sysctl -qw net.ipv4.ip_local_port_range="32768 60999" net.ipv4.tcp_tw_reu
 start_usnetd --service echo:7
 ping_ok 1
 
-kstats="TcpActiveOpens TcpAttemptFails TcpEstabResets TcpOutRsts TcpExtTCPAbortOnData TcpExtTCPAbortOnClose"
-kread() { kstat $kstats | xargs; }
+kstats=(TcpActiveOpens TcpAttemptFails TcpEstabResets TcpOutRsts TcpExtTCPAbortOnData TcpExtTCPAbortOnClose)
+kread() { kstat "${kstats[@]}" | xargs; }
 
 # not_time_wait: connections of the kernel towards usnet in any state but
 # TIME-WAIT.
@@ -152,7 +152,7 @@ expect_eq "kernel TcpAttemptFails" $((k1[1] - k0[1])) 0
 expect_eq "kernel TcpEstabResets" $((k1[2] - k0[2])) 0
 expect_eq "kernel TcpOutRsts" $((k1[3] - k0[3])) 0
 other=$(drops_moved "$TMPD/start.json" "$TMPD/s1.json" TCP_OLD_DATA TCP_OLD_SEQUENCE TCP_COOKIE_INVALID)
-[ -z "$other" ] || fail "usnet dropped: $(echo $other)"
+[ -z "$other" ] || fail "usnet dropped: ${other//$'\n'/, }"
 ok "usnet dropped nothing but duplicates"
 
 ping_ok 1

@@ -147,7 +147,7 @@ run() {
 	# window error.
 	other=$(drops_moved "$before" "$after" TCP_OLD_DATA TCP_OLD_SEQUENCE OTHERHOST \
 		TCP_COOKIE_INVALID)
-	[ -z "$other" ] || fail "$mode $pct%: usnet dropped: $(echo $other)"
+	[ -z "$other" ] || fail "$mode $pct%: usnet dropped: ${other//$'\n'/, }"
 	ok "$mode $pct%: usnet dropped nothing but duplicates"
 }
 

@@ -224,7 +224,7 @@ other=$(drops_moved "$TMPD/before.json" "$TMPD/after.json" "${!WANT[@]}" TCP_OLD
 if [ -z "$other" ]; then
 	ok "no other drop reason moved"
 else
-	soft_fail "other drop reasons moved: $(echo $other)"
+	soft_fail "other drop reasons moved: ${other//$'\n'/, }"
 fi
 
 check() { # check WHAT GOT WANT, without stopping at the first mismatch

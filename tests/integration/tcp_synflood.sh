@@ -149,7 +149,7 @@ expect_eq "B: Worker rx_nobufs (the SYN-ACKs waiting for ARP left buffers to rea
 status_json >"$TMPD/end.json"
 other=$(drops_moved "$TMPD/start.json" "$TMPD/end.json" NEIGH_FAILED NEIGH_QUEUEFULL \
 	TCP_OLD_DATA TCP_OLD_SEQUENCE)
-[ -z "$other" ] || fail "usnet dropped: $(echo $other)"
+[ -z "$other" ] || fail "usnet dropped: ${other//$'\n'/, }"
 ok "usnet dropped nothing but undeliverable SYN-ACKs and duplicates"
 ping_ok 1
 kill -0 "$USNETD_PID" 2>/dev/null || fail "usnetd (pid $USNETD_PID) died"
