@@ -345,3 +345,93 @@ run_capture() {
 lines() {
 	wc -l <"$1" | tr -d ' '
 }
+
+# --- TCP tests (tcp_*.sh) ----------------------------------------------------
+
+# tool NAME: the path of the test tool tests/tools/NAME, checked.
+tool() {
+	local t=$TOP_BUILDDIR/tests/tools/$1
+
+	[ -n "$TOP_BUILDDIR" ] || hard_error "\$TOP_BUILDDIR is not set (run through 'make check')"
+	[ -x "$t" ] || hard_error "$t is not built (make check builds it)"
+	echo "$t"
+}
+
+# sanitized: true when usnetd was built with sanitizers (USNET_SANITIZED=1
+# from make check), where it runs several times slower; tests scale their
+# sizes down then, unless USNET_TEST_FULL=1 asks for the full run.
+sanitized() {
+	[ "${USNET_SANITIZED:-0}" = 1 ] && [ "${USNET_TEST_FULL:-0}" != 1 ]
+}
+
+# start_usnetd_at NS [EXTRA OPTIONS]: like start_usnetd, but the TAP's
+# kernel side goes to namespace NS with no address (the test wires it up,
+# e.g. into a bridge). Sets USNETD_PID.
+start_usnetd_at() {
+	local ns=$1 t
+
+	shift
+	t=$(date +%s%N)
+	"$USNETD" -f -c "$CONF" --tap "$TAP" --address 10.77.0.2/24 --host-netns "$ns" \
+		--control "$SOCK" "$@" >>"$USNETD_LOG" 2>&1 &
+	USNETD_PID=$!
+	IT_PIDS+=("$USNETD_PID")
+	wait_usnetd "$USNETD_PID" "$SOCK" "$USNETD_LOG"
+	log "usnetd pid $USNETD_PID up on $TAP (netns $ns) in $((($(date +%s%N) - t) / 1000000)) ms"
+}
+
+# kstat NAME...: the kernel's nstat counters NAME (e.g. TcpRetransSegs) in
+# $NS, one value per line, absolute (nstat -a) and without touching
+# nstat's history file.
+kstat() {
+	local n out
+
+	for n in "$@"; do
+		out=$(nsexec nstat -asz "$n" 2>/dev/null | awk -v n="$n" '$1 == n { print $2 }')
+		printf '%s\n' "${out:-0}"
+	done
+}
+
+# mib_delta A B GROUP NAME: how far counters.GROUP.NAME moved from snapshot
+# file A to snapshot file B.
+mib_delta() {
+	echo $(($(counter "$2" "$3" "$4") - $(counter "$1" "$3" "$4")))
+}
+
+# drops_moved A B [REASON...]: print "REASON +N" for every drop reason
+# that moved between snapshots A and B, except the REASONs given.
+drops_moved() {
+	local a=$1 b=$2
+
+	shift 2
+	"$PY" - "$a" "$b" "$@" <<'PYEOF'
+import json, sys
+a = json.load(open(sys.argv[1]))["counters"]["Drop"]
+b = json.load(open(sys.argv[2]))["counters"]["Drop"]
+for k in b:
+    if k not in sys.argv[3:] and b[k] != a.get(k, 0):
+        print("%s +%d" % (k, b[k] - a.get(k, 0)))
+PYEOF
+}
+
+# usnetd_rss_kb: usnetd's resident set (VmRSS, kB).
+usnetd_rss_kb() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$USNETD_PID/status"
+}
+
+# ratio_ppm N D: N/D in parts per million (0 when D is 0).
+ratio_ppm() {
+	[ "$2" -gt 0 ] 2>/dev/null || { echo 0; return; }
+	echo $(($1 * 1000000 / $2))
+}
+
+# forget_helper PID: PID (one of IT_HELPERS) has been waited for; cleanup
+# must not signal it any more.
+forget_helper() {
+	local p keep=()
+
+	for p in "${IT_HELPERS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	IT_HELPERS=("${keep[@]}")
+}

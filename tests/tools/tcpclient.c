@@ -9,9 +9,22 @@
  *   tcpclient conns HOST PORT N           N connections open at once, echo a line each
  *   tcpclient churn HOST PORT N           N connections one after another
  *
+ * Options:
+ *   -t SECONDS  a transfer that makes no progress for this long fails (30)
+ *   -F          chargen: after BYTES, shut down our side and keep reading
+ *               (and checking) until the service's FIN, so that the
+ *               connection ends with FINs both ways instead of the RST a
+ *               close with unread data sends; the bytes after BYTES are
+ *               counted too
+ *   -s BYTES    conns and churn: each connection echoes BYTES of the seeded
+ *               pattern (all connections at once for conns), then shuts
+ *               down its side and waits for the service's FIN before it
+ *               closes, so that every connection is seen to end cleanly
+ *   -p FILE     conns: once all N connections are established, create FILE
+ *               and wait until it is removed before moving any data
+ *
  * Prints one line: mode, bytes or connections, seconds, Gbit/s or rate, and
- * "ok", or a reason and exit status 1. A transfer that stalls for more than
- * -t SECONDS (default 30) fails.
+ * "ok", or a reason and exit status 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,10 +32,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +48,8 @@
 #define CHARGEN_PERIOD (CHARGEN_CHARS * (CHARGEN_LINE + 2))
 
 static int timeout_s = 30;
+static bool chargen_finish;
+static uint64_t conn_bytes;
 
 static double now_s(void)
 {
@@ -141,6 +158,7 @@ static void do_chargen(const char *host, int port, uint64_t total)
 	int fd = dial(host, port);
 	uint64_t got = 0;
 	double t0 = now_s();
+	bool shut = false;
 
 	for (int line = 0, k = 0; line < CHARGEN_CHARS; line++) {
 		for (int i = 0; i < CHARGEN_LINE; i++)
@@ -148,9 +166,19 @@ static void do_chargen(const char *host, int port, uint64_t total)
 		pat[k++] = '\r';
 		pat[k++] = '\n';
 	}
-	while (got < total) {
+	for (;;) {
 		ssize_t r;
 
+		if (got >= total) {
+			if (!chargen_finish)
+				break;
+			if (!shut) {
+				/* The service closes once it sees our FIN. */
+				if (shutdown(fd, SHUT_WR) < 0)
+					die("shutdown");
+				shut = true;
+			}
+		}
 		wait_io(fd, POLLIN);
 		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (r < 0) {
@@ -159,6 +187,8 @@ static void do_chargen(const char *host, int port, uint64_t total)
 			die("recv");
 		}
 		if (r == 0) {
+			if (shut)
+				break;
 			fprintf(stderr, "tcpclient: chargen closed after %llu bytes\n",
 				(unsigned long long)got);
 			exit(1);
@@ -247,7 +277,8 @@ static void echo_line(int fd, unsigned int i)
 		wait_io(fd, POLLIN);
 		r = recv(fd, back + got, (size_t)(len - got), 0);
 		if (r <= 0) {
-			fprintf(stderr, "tcpclient: connection %u: %s\n", i, r ? strerror(errno) : "closed");
+			fprintf(stderr, "tcpclient: connection %u: %s\n", i,
+				r ? strerror(errno) : "closed");
 			exit(1);
 		}
 		got += r;
@@ -258,7 +289,144 @@ static void echo_line(int fd, unsigned int i)
 	}
 }
 
-static void do_conns(const char *host, int port, unsigned int n)
+/* A connection of conns/churn with -s: echoes conn_bytes of its own stream
+ * of the pattern (offset by its index, so that bytes crossing from one
+ * connection to another are caught), then shuts down and waits for EOF. */
+struct conn {
+	int fd;
+	unsigned int idx;
+	uint64_t sent, got;
+	bool shut, eof;
+};
+
+static uint64_t conn_off(const struct conn *c, uint64_t off)
+{
+	return ((uint64_t)c->idx << 40) + off;
+}
+
+/* Make progress on @c as far as it goes without blocking. Return: true
+ * once the echo is complete and the service's FIN has arrived. */
+static bool conn_step(struct conn *c, short revents)
+{
+	static uint8_t buf[CHUNK];
+
+	if ((revents & POLLOUT) && c->sent < conn_bytes) {
+		size_t n = conn_bytes - c->sent < CHUNK ? (size_t)(conn_bytes - c->sent) : CHUNK;
+		ssize_t w;
+
+		fill(buf, n, conn_off(c, c->sent));
+		w = send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0 && errno != EAGAIN) {
+			fprintf(stderr, "tcpclient: connection %u: send: %s\n", c->idx,
+				strerror(errno));
+			exit(1);
+		}
+		if (w > 0)
+			c->sent += (uint64_t)w;
+	}
+	if (c->sent == conn_bytes && !c->shut) {
+		if (shutdown(c->fd, SHUT_WR) < 0) {
+			fprintf(stderr, "tcpclient: connection %u: shutdown: %s\n", c->idx,
+				strerror(errno));
+			exit(1);
+		}
+		c->shut = true;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (r < 0 && errno != EAGAIN) {
+			fprintf(stderr,
+				"tcpclient: connection %u: recv after %llu of %llu bytes: %s\n",
+				c->idx, (unsigned long long)c->got, (unsigned long long)conn_bytes,
+				strerror(errno));
+			exit(1);
+		}
+		if (r == 0) {
+			if (c->got != conn_bytes) {
+				fprintf(stderr,
+					"tcpclient: connection %u: EOF after %llu of %llu bytes\n",
+					c->idx, (unsigned long long)c->got,
+					(unsigned long long)conn_bytes);
+				exit(1);
+			}
+			c->eof = true;
+		}
+		for (ssize_t i = 0; i < r; i++)
+			if (buf[i] != pattern_byte(conn_off(c, c->got + (uint64_t)i))) {
+				fprintf(stderr,
+					"tcpclient: connection %u: echo byte %llu differs\n",
+					c->idx, (unsigned long long)(c->got + (uint64_t)i));
+				exit(1);
+			}
+		if (r > 0)
+			c->got += (uint64_t)r;
+		if (c->got > conn_bytes) {
+			fprintf(stderr, "tcpclient: connection %u: more echoed than sent\n",
+				c->idx);
+			exit(1);
+		}
+	}
+	return c->eof;
+}
+
+/* Drive @n connections until each has echoed everything and seen EOF. */
+static void conns_run(struct conn *cs, unsigned int n)
+{
+	struct pollfd *p = calloc(n, sizeof(*p));
+	unsigned int left = n;
+
+	if (!p)
+		die("calloc");
+	while (left) {
+		unsigned int k = 0;
+		int r;
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (cs[i].eof)
+				continue;
+			p[k].fd = cs[i].fd;
+			p[k].events = (short)(POLLIN | (cs[i].sent < conn_bytes ? POLLOUT : 0));
+			p[k].revents = 0;
+			k++;
+		}
+		r = poll(p, k, timeout_s * 1000);
+		if (r < 0 && errno != EINTR)
+			die("poll");
+		if (r == 0) {
+			fprintf(stderr,
+				"tcpclient: %u of %u connections made no progress for %d s\n", left,
+				n, timeout_s);
+			exit(1);
+		}
+		k = 0;
+		for (unsigned int i = 0; i < n; i++) {
+			if (cs[i].eof)
+				continue;
+			if (p[k].revents && conn_step(&cs[i], p[k].revents))
+				left--;
+			k++;
+		}
+	}
+	free(p);
+}
+
+/* Wait while @path exists: the caller looks at the connections meanwhile. */
+static void pause_at(const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "w");
+	if (!f)
+		die(path);
+	fclose(f);
+	while (access(path, F_OK) == 0)
+		usleep(10000);
+}
+
+static void do_conns(const char *host, int port, unsigned int n, const char *pause)
 {
 	int *fds = calloc(n, sizeof(int));
 	double t0 = now_s();
@@ -267,8 +435,22 @@ static void do_conns(const char *host, int port, unsigned int n)
 		die("calloc");
 	for (unsigned int i = 0; i < n; i++)
 		fds[i] = dial(host, port);
-	for (unsigned int i = 0; i < n; i++)
-		echo_line(fds[i], i);
+	pause_at(pause);
+	if (conn_bytes) {
+		struct conn *cs = calloc(n, sizeof(*cs));
+
+		if (!cs)
+			die("calloc");
+		for (unsigned int i = 0; i < n; i++) {
+			cs[i].fd = fds[i];
+			cs[i].idx = i;
+		}
+		conns_run(cs, n);
+		free(cs);
+	} else {
+		for (unsigned int i = 0; i < n; i++)
+			echo_line(fds[i], i);
+	}
 	for (unsigned int i = 0; i < n; i++)
 		close(fds[i]);
 	printf("conns %u open at once %.3f s ok\n", n, now_s() - t0);
@@ -282,28 +464,54 @@ static void do_churn(const char *host, int port, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		int fd = dial(host, port);
 
-		echo_line(fd, i);
+		if (conn_bytes) {
+			struct conn c = { .fd = fd, .idx = i };
+
+			conns_run(&c, 1);
+		} else {
+			echo_line(fd, i);
+		}
 		close(fd);
 	}
-	printf("churn %u connections %.3f s %.0f conn/s ok\n", n, now_s() - t0,
-	       n / (now_s() - t0));
+	printf("churn %u connections %.3f s %.0f conn/s ok\n", n, now_s() - t0, n / (now_s() - t0));
+}
+
+/* conns holds N descriptors at once: raise the soft limit as far as the
+ * hard one allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 int main(int argc, char **argv)
 {
+	const char *pause = NULL;
 	int opt;
 	uint64_t n;
 
-	while ((opt = getopt(argc, argv, "t:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:Fs:p:")) != -1) {
 		if (opt == 't')
 			timeout_s = atoi(optarg);
+		else if (opt == 'F')
+			chargen_finish = true;
+		else if (opt == 's')
+			conn_bytes = strtoull(optarg, NULL, 0);
+		else if (opt == 'p')
+			pause = optarg;
 		else
 			return 2;
 	}
 	if (argc - optind != 4) {
-		fprintf(stderr, "usage: tcpclient [-t SECONDS] discard|chargen|echo|conns|churn HOST PORT N\n");
+		fprintf(stderr, "usage: tcpclient [-t SECONDS] [-F] [-s BYTES] [-p FILE] "
+				"discard|chargen|echo|conns|churn HOST PORT N\n");
 		return 2;
 	}
+	raise_nofile();
 	n = strtoull(argv[optind + 3], NULL, 0);
 	if (!strcmp(argv[optind], "discard"))
 		do_discard(argv[optind + 1], atoi(argv[optind + 2]), n);
@@ -312,7 +520,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[optind], "echo"))
 		do_echo(argv[optind + 1], atoi(argv[optind + 2]), n);
 	else if (!strcmp(argv[optind], "conns"))
-		do_conns(argv[optind + 1], atoi(argv[optind + 2]), (unsigned int)n);
+		do_conns(argv[optind + 1], atoi(argv[optind + 2]), (unsigned int)n, pause);
 	else if (!strcmp(argv[optind], "churn"))
 		do_churn(argv[optind + 1], atoi(argv[optind + 2]), (unsigned int)n);
 	else
