@@ -395,6 +395,14 @@ static inline struct tcp_sock *tcp_sk(struct sock *sk)
 }
 
 /* packets the network holds (RFC 6675 pipe; Linux tcp_packets_in_flight) */
+/* Our FIN went out and everything up to it is acknowledged. Unlike Linux,
+ * write_seq counts the FIN only once it is sent (it waits in fin_pending
+ * for window and cwnd), so equality alone is not enough. */
+static inline bool tcp_fin_acked(const struct tcp_sock *tp)
+{
+	return tp->fin_sent && tp->snd_una == tp->write_seq;
+}
+
 static inline uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 {
 	return tp->packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;

@@ -1370,7 +1370,7 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 		}
 		break;
 	case TCP_FIN_WAIT1:
-		if (tp->snd_una != tp->write_seq)
+		if (!tcp_fin_acked(tp))
 			break;
 		tcp_set_state(st, tp, TCP_FIN_WAIT2);
 		tp->shutdown |= SEND_SHUTDOWN;
@@ -1394,14 +1394,14 @@ void tcp_rcv_state_process(struct stack *st, struct tcp_sock *tp, struct pkt *pk
 		}
 		break;
 	case TCP_CLOSING:
-		if (tp->snd_una == tp->write_seq) {
+		if (tcp_fin_acked(tp)) {
 			tcp_time_wait(st, tp, TCP_TIME_WAIT, 0);
 			pkt_consume(st, pkt);
 			return;
 		}
 		break;
 	case TCP_LAST_ACK:
-		if (tp->snd_una == tp->write_seq) {
+		if (tcp_fin_acked(tp)) {
 			tcp_done(st, tp);
 			pkt_consume(st, pkt);
 			return;

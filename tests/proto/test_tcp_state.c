@@ -266,6 +266,35 @@ HTest(tcp_state, fin_answered_at_once_when_the_application_replies)
 	h_expect_nothing(&h);
 }
 
+/* A FIN that waits for window (it needs one byte of it, as in Linux) is
+ * still owed when the data before it is acknowledged: LAST-ACK must not
+ * end before the FIN went out and came back acknowledged. */
+HTest(tcp_state, fin_held_back_by_the_window_is_sent_before_last_ack_ends)
+{
+	struct h_conn c = h_conn_new(&h, H_PASSIVE);
+	uint8_t buf[100];
+
+	c.peer_win = 50;
+	h_handshake(&h, &c);
+	/* The FIN's ACK waits for the reply (Linux: pingpong mode). */
+	h_send(&h, &c, SEG(.flags = TH_FIN | TH_ACK, .seq = 1, .ack = 1, .win = 50));
+	memset(buf, 'x', sizeof(buf));
+	h_write(&h, &c, buf, sizeof(buf));
+	h_expect(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 2, .len = 50, .any_payload = true));
+	h_send(&h, &c, SEG(.flags = TH_ACK, .seq = 2, .ack = 51, .win = 50));
+	h_expect(&h, &c,
+		 SEG(.flags = TH_ACK | TH_PSH, .seq = 51, .ack = 2, .len = 50, .any_payload = true));
+	h_close(&h, &c);
+	h_expect_nothing(&h);
+	cr_assert_eq(h_conn_state(&h, &c), TCP_LAST_ACK);
+	h_send(&h, &c, SEG(.flags = TH_ACK, .seq = 2, .ack = 101, .win = 50));
+	h_expect(&h, &c, SEG(.flags = TH_FIN | TH_ACK, .seq = 101, .ack = 2));
+	cr_assert_eq(h_conn_state(&h, &c), TCP_LAST_ACK);
+	h_send(&h, &c, SEG(.flags = TH_ACK, .seq = 2, .ack = 102, .win = 50));
+	h_expect_nothing(&h);
+	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE);
+}
+
 HTest(tcp_state, half_close_we_shut_down_and_keep_receiving)
 {
 	struct h_conn c = h_establish(&h, H_PASSIVE);
