@@ -653,9 +653,61 @@ void tcp_cwnd_restart_check(struct stack *st, struct tcp_sock *tp)
 	tp->snd_cwnd_used = 0;
 }
 
+/*
+ * Linux tcp_fragment() on the retransmit queue: cut @p after @len bytes of
+ * payload. The tail is a clone sharing @p's buffer, placed right after it
+ * in both queues with the same scoreboard state; PSH and FIN move to it.
+ * A shared buffer is copied whenever it goes out (tcp_transmit_pkt), so
+ * neither part's headers can overwrite the other's bytes.
+ * Return: 0, or -ENOBUFS.
+ */
+static int tcp_fragment(struct stack *st, struct tcp_sock *tp, struct pkt *p, uint32_t len)
+{
+	struct tcp_skb_cb *cb = tcp_cb(p), *ncb;
+	struct pkt *n;
+
+	if (len >= pkt_len(p))
+		return 0;
+	n = pkt_clone(p);
+	if (!n) {
+		pkt_drop(st, NULL, DROP_NOMEM);
+		return -ENOBUFS;
+	}
+	pkt_pull(n, len);
+	pkt_trim(p, len);
+	ncb = tcp_cb(n);
+	ncb->seq = cb->seq + len;
+	cb->end_seq = ncb->seq;
+	cb->tcp_flags &= (uint8_t)~(TH_FIN | TH_PSH);
+
+	n->next = p->next;
+	p->next = n;
+	if (tp->rtx_q.tail == p)
+		tp->rtx_q.tail = n;
+	tp->rtx_q.len++;
+	if (p->ts_prev || tp->tsorted_head == p) {
+		n->ts_prev = p;
+		n->ts_next = p->ts_next;
+		if (p->ts_next)
+			p->ts_next->ts_prev = n;
+		else
+			tp->tsorted_tail = n;
+		p->ts_next = n;
+	}
+	tp->packets_out++;
+	if (cb->sacked & TCPCB_LOST)
+		tp->lost_out++;
+	if (cb->sacked & TCPCB_SACKED_RETRANS)
+		tp->retrans_out++;
+	if (cb->sacked & TCPCB_SACKED_ACKED)
+		tp->sacked_out++;
+	return 0;
+}
+
 int tcp_retransmit_pkt(struct stack *st, struct tcp_sock *tp, struct pkt *p)
 {
 	struct tcp_skb_cb *cb = tcp_cb(p);
+	uint32_t cur_mss;
 	int rc;
 
 	/* Partly acknowledged (the peer took less than the segment): send
@@ -667,6 +719,13 @@ int tcp_retransmit_pkt(struct stack *st, struct tcp_sock *tp, struct pkt *p)
 			return 0;
 		pkt_pull(p, drop);
 		cb->seq = tp->snd_una;
+	}
+	/* SACK blocks we now carry, or a smaller path MTU, leave less room
+	 * than when the segment was cut (Linux __tcp_retransmit_skb). */
+	cur_mss = tcp_current_mss(tp);
+	if (pkt_len(p) > cur_mss && tcp_fragment(st, tp, p, cur_mss) < 0) {
+		TCPEXT_INC(st, TCP_RETRANS_FAIL);
+		return -ENOBUFS;
 	}
 	cb->txcount++;
 	rc = tcp_transmit_pkt(st, tp, p, true);

@@ -320,6 +320,42 @@ HTest(tcp_output, data_is_cut_into_mss_segments)
 	h_expect_nothing(&h);
 }
 
+/* A segment cut when no SACK blocks rode along is too big once they do:
+ * its retransmission is cut again to the current MSS (Linux
+ * __tcp_retransmit_skb -> tcp_fragment), never sent over the MTU. */
+HTest(tcp_output, retransmission_is_recut_when_sack_blocks_take_room)
+{
+	struct h_conn c = h_establish(&h, H_TS | H_SACK);
+	const uint32_t mss = (uint32_t)c.peer_mss - 12;
+	struct h_frame f;
+
+	hd_write(&h, &c, 0, mss);
+	hd_expect_data(&h, &c, TH_ACK | TH_PSH, 1, mss, 1);
+	/* The peer's data arrives with a hole: our ACKs now carry a SACK
+	 * block, 12 bytes of the segment's room. */
+	h_send(&h, &c, SEG(.flags = TH_ACK, .seq = 101, .ack = 1, .len = 100));
+	h_expect(&h, &c,
+		 SEG(.flags = TH_ACK, .seq = 1 + mss, .ack = 1, .win = H_ANY, .nsack = 1,
+		     .sack = { { 101, 201 } }));
+	/* The tail loss probe resends the segment, cut to fit. */
+	cr_assert_neq(hd_wait_frame(&h, 2 * SEC), UINT64_MAX);
+	hd_expect_data_at(&h, &c, TH_ACK, 1, mss - 12, 1, &f, __FILE__, __LINE__);
+	cr_assert_eq(f.len, 14u + 20u + 20u + 12u + 12u + (mss - 12));
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_LOSS_PROBES), 1);
+	/* The RTO then resends the head again (the rest waits for cwnd). */
+	cr_assert_neq(hd_wait_frame(&h, 2 * SEC), UINT64_MAX);
+	hd_expect_data(&h, &c, TH_ACK, 1, mss - 12, 1);
+	cr_assert_eq(h_tcpext_mib(&h, TCPEXT_TCP_TIMEOUTS), 1);
+	h_expect_nothing(&h);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_RETRANS_SEGS), 2);
+	/* Its ACK releases the rest, which still carries the PSH. */
+	h_send(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 1 + mss - 12));
+	hd_expect_data(&h, &c, TH_ACK | TH_PSH, 1 + mss - 12, 12, 1);
+	h_send(&h, &c, SEG(.flags = TH_ACK, .seq = 1, .ack = 1 + mss));
+	h_expect_nothing(&h);
+	h_expect_no_drop(&h);
+}
+
 HTest(tcp_output, segments_follow_a_small_peer_mss)
 {
 	struct h_conn c = h_conn_new(&h, H_PASSIVE);
