@@ -74,6 +74,37 @@ int neigh_init(struct stack *st, uint32_t size)
 	return 0;
 }
 
+/*
+ * Like Linux, which charges skb->truesize to unres_qlen_bytes, a queued
+ * packet costs the whole pool buffer it holds, not its length: a 54-byte
+ * SYN-ACK pins a full MTU-sized buffer until the neighbour answers.
+ */
+static uint32_t neigh_truesize(const struct pkt *p)
+{
+	return p->pool->data_size;
+}
+
+static struct pkt *neigh_pending_pop(struct neigh_table *t, struct neigh *n)
+{
+	struct pkt *p = pkt_queue_pop(&n->pending);
+
+	if (p)
+		t->pending_bufs--;
+	return p;
+}
+
+/*
+ * Linux bounds each neighbour's queue only, its memory being the whole
+ * machine's. Ours is the fixed pool the worker also reads the link into:
+ * packets waiting for unanswered ARP (a SYN flood from spoofed, absent
+ * sources answers every SYN) may hold at most an eighth of it, so that
+ * reading never starves (Worker rx_nobufs).
+ */
+static bool neigh_pool_share_full(const struct neigh_table *t, const struct pkt *p)
+{
+	return t->pending_bufs >= p->pool->ndata / 8;
+}
+
 void neigh_fini(struct stack *st)
 {
 	struct neigh_table *t = &st->neigh;
@@ -118,7 +149,7 @@ static void neigh_destroy(struct stack *st, struct neigh *n, enum drop_reason wh
 		pp = &t->entries[*pp - 1].hnext;
 	if (*pp)
 		*pp = n->hnext;
-	while ((p = pkt_queue_pop(&n->pending)))
+	while ((p = neigh_pending_pop(t, n)))
 		pkt_drop(st, p, why);
 	memset(n, 0, sizeof(*n));
 	n->hnext = t->free;
@@ -183,20 +214,24 @@ static struct neigh *neigh_create(struct stack *st, uint32_t addr)
 
 static int neigh_queue(struct stack *st, struct neigh *n, struct pkt *pkt)
 {
+	struct neigh_table *t = &st->neigh;
 	uint32_t limit = st->cfg.tun.neigh_unres_qlen_bytes;
+	uint32_t truesize = neigh_truesize(pkt);
 
 	/* A packet that can never fit must not flush the queue first. */
-	if (pkt_len(pkt) > limit) {
+	if (truesize > limit || (!n->pending.len && neigh_pool_share_full(t, pkt))) {
 		ARP_INC(st, UNRESOLVED_DISCARDS);
 		pkt_drop(st, pkt, DROP_NEIGH_QUEUEFULL);
 		return -ENOBUFS;
 	}
 	/* Linux __neigh_event_send(): make room by dropping the oldest. */
-	while (n->pending.len && n->pending.bytes + pkt_len(pkt) > limit) {
+	while (n->pending.len &&
+	       ((n->pending.len + 1) * truesize > limit || neigh_pool_share_full(t, pkt))) {
 		ARP_INC(st, UNRESOLVED_DISCARDS);
-		pkt_drop(st, pkt_queue_pop(&n->pending), DROP_NEIGH_QUEUEFULL);
+		pkt_drop(st, neigh_pending_pop(t, n), DROP_NEIGH_QUEUEFULL);
 	}
 	pkt_queue_push(&n->pending, pkt);
+	t->pending_bufs++;
 	return 0;
 }
 
@@ -305,7 +340,7 @@ void neigh_update(struct stack *st, uint32_t addr, const uint8_t mac[6], enum ne
 	TRACE(st, TR_NEIGH, "neigh %08x %s -> %s", ntohl(addr), neigh_state_name(old),
 	      neigh_state_name(state));
 
-	while ((p = pkt_queue_pop(&n->pending)))
+	while ((p = neigh_pending_pop(&st->neigh, n)))
 		eth_output(st, p, n->mac, ETH_P_IP);
 }
 
@@ -318,7 +353,7 @@ static void neigh_fail(struct stack *st, struct neigh *n)
 	n->state = NUD_FAILED;
 	n->updated = st->now;
 	neigh_arm(st, n, 0);
-	while ((p = pkt_queue_pop(&n->pending)))
+	while ((p = neigh_pending_pop(&st->neigh, n)))
 		pkt_drop(st, p, DROP_NEIGH_FAILED);
 }
 

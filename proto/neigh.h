@@ -60,6 +60,7 @@ struct neigh_table {
 	uint64_t next_reroll; /* when reachable_time is drawn again */
 	uint64_t next_gc;
 	uint64_t next_timer; /* cached minimum of entry timers and gc */
+	uint32_t pending_bufs; /* pool buffers held by all entries' queues */
 };
 
 /** Snapshot of one entry for the admin interface and tests. */

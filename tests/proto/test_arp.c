@@ -501,8 +501,9 @@ HTest(arp, unresolved_queue_bound_drops_the_oldest)
 {
 	uint8_t payload[40];
 
-	/* Each datagram is 60 bytes; room for one. */
-	h.st.cfg.tun.neigh_unres_qlen_bytes = 100;
+	/* Each datagram costs the pool buffer it holds (Linux charges
+	 * truesize, not length): room for one and a half. */
+	h.st.cfg.tun.neigh_unres_qlen_bytes = H_POOL_DATA_SIZE * 3 / 2;
 	for (uint8_t i = 1; i <= 3; i++) {
 		memset(payload, i, sizeof(payload));
 		cr_assert_eq(h_ip_output(&h, H_NET(5), 253, payload, sizeof(payload)), 0);
@@ -516,22 +517,48 @@ HTest(arp, unresolved_queue_bound_drops_the_oldest)
 	h_expect_nothing(&h);
 }
 
-HTest(arp, datagram_larger_than_the_queue_bound_is_dropped_without_flushing_the_queue)
+HTest(arp, queue_bound_below_one_buffer_queues_nothing_but_still_resolves)
 {
-	uint8_t payload[200] = { 0 };
-	uint8_t small[20];
-
-	h.st.cfg.tun.neigh_unres_qlen_bytes = 100;
-	memset(small, 9, sizeof(small));
-	cr_assert_eq(h_ip_output(&h, H_NET(5), 253, small, sizeof(small)), 0);
-	cr_assert_eq(h_ip_output(&h, H_NET(5), 253, payload, sizeof(payload)), -ENOBUFS);
+	h.st.cfg.tun.neigh_unres_qlen_bytes = H_POOL_DATA_SIZE - 1;
+	cr_assert_eq(h_ip_output(&h, H_NET(5), 253, "tiny", 4), -ENOBUFS);
 	h_expect_drop(&h, DROP_NEIGH_QUEUEFULL);
 	cr_assert_eq(h_arp_mib(&h, ARP_MIB_UNRESOLVED_DISCARDS), 1);
-	/* The datagram queued before is still there and leaves on resolution. */
 	h_arp_resolve(&h, H_NET(5), H_MAC(5));
-	h_expect_ip(&h, IP_OUT(.eth_dst = H_MAC(5), .daddr = H_NET(5), .data = small,
-			       .len = sizeof(small)));
 	h_expect_nothing(&h);
+	cr_assert_eq(h_ip_output(&h, H_NET(5), 253, "tiny", 4), 0);
+	h_expect_ip(&h, IP_OUT(.eth_dst = H_MAC(5), .daddr = H_NET(5), .data = "tiny", .len = 4));
+}
+
+/* Packets for neighbours that never answer (SYN-ACKs to a flood's spoofed
+ * sources) hold at most an eighth of the pool the link is read into. */
+HTest(arp, unresolved_queues_together_hold_at_most_an_eighth_of_the_pool)
+{
+	const uint32_t share = H_POOL_DATA / 8, extra = 8;
+	uint32_t free_before;
+
+	for (uint32_t i = 0; i < share + extra; i++)
+		h_ip_output(&h, H_NET(10 + i), 253, "x", 1);
+	for (uint32_t i = 0; i < share + extra; i++)
+		h_expect_arp_request(&h, H_NET(10 + i), H_BCAST_MAC);
+	h_expect_nothing(&h);
+	h_expect_drops(&h, DROP_NEIGH_QUEUEFULL, extra);
+	cr_assert_eq(h_arp_mib(&h, ARP_MIB_UNRESOLVED_DISCARDS), extra);
+	cr_assert_eq(h.st.neigh.pending_bufs, share);
+	/* A neighbour that already waits keeps its newest packet. */
+	free_before = h.pool.nfree_data;
+	cr_assert_eq(h_ip_output(&h, H_NET(10), 253, "y", 1), 0);
+	h_expect_drop(&h, DROP_NEIGH_QUEUEFULL);
+	cr_assert_eq(h.pool.nfree_data, free_before);
+	h_send_arp(&h, ARP(.op = ARPOP_REPLY, .eth_dst = H_US_MAC, .eth_src = H_MAC(10),
+			   .sha = H_MAC(10), .spa = H_NET(10), .tha = H_US_MAC, .tpa = H_US_IP));
+	h_expect_ip(&h, IP_OUT(.eth_dst = H_MAC(10), .daddr = H_NET(10), .data = "y", .len = 1));
+	h_expect_nothing(&h);
+	cr_assert_eq(h.st.neigh.pending_bufs, share - 1);
+	/* The buffer it freed lets the next destination queue again. */
+	cr_assert_eq(h_ip_output(&h, H_NET(10 + share + extra), 253, "z", 1), 0);
+	h_expect_arp_request(&h, H_NET(10 + share + extra), H_BCAST_MAC);
+	h_expect_no_drop(&h);
+	cr_assert_eq(h.st.neigh.pending_bufs, share);
 }
 
 HTest(arp, full_table_of_unresolved_entries_drops_new_destinations)
