@@ -4,7 +4,7 @@
 # pair versus the raw TAP limit, in each direction, measured in the same run.
 #
 #   bench/tcp_bulk.sh [-r RUNS] [-s SECONDS] [-l LOSS] [-m MTU] [-d rx|tx]
-#                     [-b BUILDDIR] [-c CPU] [-k CPU] [-u] [-- USNETD-OPTIONS]
+#                     [-b BUILDDIR] [-c CPU] [-k CPU] [-u] [-R] [-- USNETD-OPTIONS]
 #
 # rx is kernel -> usnet: a kernel client (bench/tcpperf) sends to usnetd's
 # discard service, and, alternately, to tcpperf's discard server over veth;
@@ -34,13 +34,14 @@ dirs="rx tx"
 build=""
 cpu=1
 kcpu=0
+rps=""
 [ "$(nproc)" -ge 2 ] || { cpu=""; kcpu=""; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
-	echo "usage: $0 [-r RUNS] [-s SECONDS] [-l LOSS] [-m MTU] [-d rx|tx] [-b BUILDDIR] [-c CPU] [-k CPU] [-u] [-- USNETD-OPTIONS]" >&2
+	echo "usage: $0 [-r RUNS] [-s SECONDS] [-l LOSS] [-m MTU] [-d rx|tx] [-b BUILDDIR] [-c CPU] [-k CPU] [-u] [-R] [-- USNETD-OPTIONS]" >&2
 	exit 2
 }
-while getopts r:s:l:m:d:b:c:k:u opt; do
+while getopts r:s:l:m:d:b:c:k:uR opt; do
 	case $opt in
 	r) runs=$OPTARG ;;
 	s) secs=$OPTARG ;;
@@ -51,6 +52,7 @@ while getopts r:s:l:m:d:b:c:k:u opt; do
 	c) cpu=$OPTARG ;;
 	k) kcpu=$OPTARG ;;
 	u) cpu=""; kcpu="" ;;
+	R) rps=1 ;;
 	*) usage ;;
 	esac
 done
@@ -111,13 +113,15 @@ bulk() {
 	t=$(tb_key secs "$line")
 	echo "$tb_c0 $tb_c1" | awk -v dir="$dir" -v who="$who" -v g="$g" -v t="$t" -v res="$res" \
 		-v cc="$(tb_key cc "$line")" -v o="$(tb_key other "$line")" '{
-		out = $5 - $1; re = $6 - $2; tapd = $7 - $3; bld = $8 - $4
-		drops = who == "usnet" && dir == "rx" ? sprintf(", TAP dropped %d", tapd) : ""
+		out = $6 - $1; re = $7 - $2; ds = $8 - $3; tapd = $9 - $4; bld = $10 - $5
+		more = ds ? sprintf(", %d DSACKs", ds) : ""
+		if (who == "usnet" && dir == "rx")
+			more = more sprintf(", TAP dropped %d", tapd)
 		if (bld)
-			drops = drops sprintf(", backlogs dropped %d", bld)
+			more = more sprintf(", backlogs dropped %d", bld)
 		printf("    %-6s %7.3f Gbit/s  sender %6.0f segs/s, %d retransmitted of %d" \
 		       " (%.2f per 10k)%s  cc %s  other %s%%\n", who, g, out / t, re, out,
-		       out ? re * 1e4 / out : 0, drops, cc, o)
+		       out ? re * 1e4 / out : 0, more, cc, o)
 		print dir, who, g, out / t, re, out, o >> res
 	}'
 }
@@ -180,11 +184,11 @@ for d in $dirs; do
 	else
 		printf 'tx, usnet chargen -> kernel'
 	fi
-	if [ "$loss" = 0 ]; then
-		echo ", MTU $mtu, medians of $runs:"
-	else
-		echo ", MTU $mtu, $loss% loss, medians of $runs:"
-	fi
+	[ "$loss" = 0 ] || printf ', %s%% loss' "$loss"
+	printf ', MTU %s, medians of the runs other work left alone (usnet %s, kernel %s' "$mtu" \
+		"$(tb_quiet "$d" usnet "$res")" "$(tb_quiet "$d" kernel "$res")"
+	[ "$loss" != 0 ] || printf ', TAP %s' "$(tb_quiet "$d" tap "$res")"
+	echo "; all runs if none):"
 	# Retransmissions over all runs together: they are rare events.
 	awk -v d="$d" -v loss="$loss" '$1 == d && $2 != "tap" { re[$2] += $5; out[$2] += $6 }
 		END {
@@ -211,5 +215,5 @@ for d in $dirs; do
 	fi
 done
 if [ "$disturbed" -gt 0 ]; then
-	echo "tcp_bulk: warning: other work took over 10% of the CPUs in $disturbed runs even when repeated; those figures are low" >&2
+	echo "tcp_bulk: warning: other work took over 10% of the CPUs in $disturbed runs even when repeated; the medians leave those out unless no run was left alone" >&2
 fi

@@ -5,7 +5,7 @@
 # pair), measured in the same run.
 #
 #   bench/tcp_connrate.sh [-r RUNS] [-s SECONDS] [-P "PAR..."] [-l LOSS]
-#                         [-b BUILDDIR] [-c CPU] [-k CPU] [-u] [-- USNETD-OPTIONS]
+#                         [-b BUILDDIR] [-c CPU] [-k CPU] [-u] [-R] [-- USNETD-OPTIONS]
 #
 # Each connection is what `tcpperf client conns` does: connect, send one
 # byte, read it back, close (the client closes first, so TIME_WAIT is on
@@ -34,13 +34,14 @@ mtu=1500
 build=""
 cpu=1
 kcpu=0
+rps=""
 [ "$(nproc)" -ge 2 ] || { cpu=""; kcpu=""; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
-	echo "usage: $0 [-r RUNS] [-s SECONDS] [-P \"PAR...\"] [-l LOSS] [-b BUILDDIR] [-c CPU] [-k CPU] [-u] [-- USNETD-OPTIONS]" >&2
+	echo "usage: $0 [-r RUNS] [-s SECONDS] [-P \"PAR...\"] [-l LOSS] [-b BUILDDIR] [-c CPU] [-k CPU] [-u] [-R] [-- USNETD-OPTIONS]" >&2
 	exit 2
 }
-while getopts r:s:P:l:b:c:k:u opt; do
+while getopts r:s:P:l:b:c:k:uR opt; do
 	case $opt in
 	r) runs=$OPTARG ;;
 	s) secs=$OPTARG ;;
@@ -50,6 +51,7 @@ while getopts r:s:P:l:b:c:k:u opt; do
 	c) cpu=$OPTARG ;;
 	k) kcpu=$OPTARG ;;
 	u) cpu=""; kcpu="" ;;
+	R) rps=1 ;;
 	*) usage ;;
 	esac
 done
@@ -95,7 +97,7 @@ connrate() {
 	echo "$tb_c0 $tb_c1" | awk -v par="$2" -v who="$who" -v res="$res" \
 		-v rate="$(tb_key rate "$line")" -v n="$(tb_key conns "$line")" \
 		-v cc="$(tb_key cc "$line")" -v o="$(tb_key other "$line")" '{
-		re = $6 - $2; bld = $8 - $4
+		re = $7 - $2; bld = $10 - $5
 		printf("    %-6s %7d conn/s  %d connections, %d segments retransmitted%s  cc %s  other %s%%\n",
 		       who, rate, n, re, bld ? sprintf(", backlogs dropped %d", bld) : "", cc, o)
 		print par, who, rate, re, o >> res
@@ -119,11 +121,13 @@ done
 for p in $pars; do
 	um=$(tb_median "$p" usnet 3 "$res")
 	km=$(tb_median "$p" kernel 3 "$res")
-	awk -v p="$p" -v u="$um" -v k="$km" -v runs="$runs" 'BEGIN {
-		printf("%s at a time, medians of %d: usnet %.0f conn/s, kernel %.0f conn/s," \
-		       " usnet/kernel %.2f (target >= 0.5)\n", p == 1 ? "one" : p, runs, u, k, u / k)
+	awk -v p="$p" -v u="$um" -v k="$km" -v uq="$(tb_quiet "$p" usnet "$res")" \
+		-v kq="$(tb_quiet "$p" kernel "$res")" 'BEGIN {
+		printf("%s at a time, medians of the runs other work left alone (usnet %s, kernel %s;" \
+		       " all runs if none):\n  usnet %.0f conn/s, kernel %.0f conn/s," \
+		       " usnet/kernel %.2f (target >= 0.5)\n", p == 1 ? "one" : p, uq, kq, u, k, u / k)
 	}'
 done
 if [ "$disturbed" -gt 0 ]; then
-	echo "tcp_connrate: warning: other work took over 10% of the CPUs in $disturbed runs even when repeated; those figures are low" >&2
+	echo "tcp_connrate: warning: other work took over 10% of the CPUs in $disturbed runs even when repeated; the medians leave those out unless no run was left alone" >&2
 fi

@@ -106,6 +106,18 @@ tb_veth() {
 	tb_nooffload "$5" "$4"
 }
 
+# With $rps set, interface $2 in namespace $1 hands every frame it receives
+# to CPU $3 (RPS). A veth's transmit queues the frame to the backlog of the
+# CPU that sends it, and the kernel's TCP sends from both CPUs (from the
+# application's CPU and from the softirq that processes ACKs on the other),
+# so without this a flow's frames pass through two queues and arrive out
+# of order: with offloads off that is hundreds of spurious retransmissions
+# a second (DSACKs), and a reordering window that slows loss detection.
+tb_rps() {
+	[ -n "${rps:-}" ] && [ -n "$3" ] || return 0
+	ip netns exec "$1" sh -c "printf '%x\n' $((1 << $3)) >/sys/class/net/$2/queues/rx-0/rps_cpus"
+}
+
 tb_cubic() {
 	ip -n "$1" link set lo up
 	ip -n "$1" route replace "$2" dev "$3" congctl cubic
@@ -130,6 +142,8 @@ tb_setup() {
 		ip -n "$NSK2" addr add "$KADDR/24" dev tbkb$tag
 		tb_cubic "$NSK1" 10.202.0.0/24 tbka$tag
 		tb_cubic "$NSK2" 10.202.0.0/24 tbkb$tag
+		tb_rps "$NSK1" tbka$tag "$kcpu"
+		tb_rps "$NSK2" tbkb$tag "$cpu"
 		return
 	fi
 	ip netns add "$NSW"
@@ -156,6 +170,14 @@ tb_setup() {
 	tb_cubic "$NSU" 10.201.0.0/24 tbua$tag
 	tb_cubic "$NSK1" 10.202.0.0/24 tbka$tag
 	tb_cubic "$NSK2" 10.202.0.0/24 tbkc$tag
+	# Towards the client side on the client's CPU, towards usnet or the
+	# kernel's server on theirs.
+	tb_rps "$NSU" tbua$tag "$kcpu"
+	tb_rps "$NSW" tbub$tag "$cpu"
+	tb_rps "$NSK1" tbka$tag "$kcpu"
+	tb_rps "$NSW" tbkb$tag "$cpu"
+	tb_rps "$NSK2" tbkc$tag "$cpu"
+	tb_rps "$NSW" tbkd$tag "$kcpu"
 	# "fwd" is an nft keyword: the chain has another name.
 	ip netns exec "$NSW" nft -f - <<EOF
 table bridge loss {
@@ -211,21 +233,22 @@ tb_backlogdrops() {
 	{ n += hex($2) } END { print n + 0 }' /proc/net/softnet_stat
 }
 
-# "OutSegs RetransSegs" of usnet or of the kernel in a namespace, summed
-# over the arguments (each "usnet" or a namespace).
+# "OutSegs RetransSegs DSACKRecv" of usnet or of the kernel in a namespace,
+# summed over the arguments (each "usnet" or a namespace). DSACKs received
+# say how many retransmissions the receiver found to be duplicates.
 tb_counters() {
 	for w in "$@"; do
 		if [ "$w" = usnet ]; then
 			"$USNET" -j --control "$SOCK" status | python3 -c '
 import json, sys
-t = json.load(sys.stdin)["counters"]["Tcp"]
-print(t["OutSegs"], t["RetransSegs"])'
+c = json.load(sys.stdin)["counters"]
+print(c["Tcp"]["OutSegs"], c["Tcp"]["RetransSegs"], c["TcpExt"]["TCPDSACKRecv"])'
 		else
-			ip netns exec "$w" nstat -asz TcpOutSegs TcpRetransSegs |
+			ip netns exec "$w" nstat -asz TcpOutSegs TcpRetransSegs TcpExtTCPDSACKRecv |
 				awk '$1 == "TcpOutSegs" { o = $2 } $1 == "TcpRetransSegs" { r = $2 }
-				     END { print o + 0, r + 0 }'
+				     $1 == "TcpExtTCPDSACKRecv" { d = $2 } END { print o + 0, r + 0, d + 0 }'
 		fi
-	done | awk '{ o += $1; r += $2 } END { print o + 0, r + 0 }'
+	done | awk '{ o += $1; r += $2; d += $3 } END { print o + 0, r + 0, d + 0 }'
 }
 
 tb_sample() {
@@ -243,7 +266,8 @@ tb_key() {
 # left in $tb_tmp/line. Both ends are CPU-bound: other work lowers them.
 # When $tb_sender is set (usnet or namespaces), their TCP counters are
 # sampled around the run that counts, with the TAP's and the backlogs'
-# drops, into $tb_c0 and $tb_c1 ("OutSegs RetransSegs TAP backlog").
+# drops, into $tb_c0 and $tb_c1 ("OutSegs RetransSegs DSACKRecv TAP
+# backlog").
 tb_client() {
 	ns=$1
 	shift
@@ -272,9 +296,27 @@ median() {
 }
 
 # Median of field $3 over the lines of results file $4 whose first two
-# fields are $1 and $2.
+# fields are $1 and $2, taken over those lines whose last field (other
+# work, percent) is at most 10 when there are any, else over all of them.
 tb_median() {
-	awk -v a="$1" -v b="$2" -v f="$3" '$1 == a && $2 == b { print $f }' "$4" | median
+	awk -v a="$1" -v b="$2" -v f="$3" '$1 == a && $2 == b {
+		all[++n] = $f
+		if ($NF <= 10)
+			quiet[++q] = $f
+	}
+	END {
+		if (q)
+			for (i = 1; i <= q; i++) print quiet[i]
+		else
+			for (i = 1; i <= n; i++) print all[i]
+	}' "$4" | median
+}
+
+# "Q of N": how many of the N runs of $1 $2 in results file $3 other work
+# left alone (at most 10% of the CPUs).
+tb_quiet() {
+	awk -v a="$1" -v b="$2" '$1 == a && $2 == b { n++; if ($NF <= 10) q++ }
+		END { printf("%d of %d", q, n) }' "$3"
 }
 
 # Test bed description for the header.
@@ -291,6 +333,7 @@ tb_describe() {
 		echo "  bridged, $loss% loss each way in $NSW (nftables numgen):" \
 			"$NSU <-veth-> bridge <-TAP-> usnet; $NSK1 <-veth-> bridge <-veth-> $NSK2; MTU $mtu"
 	fi
+	[ -z "${rps:-}" ] || echo "  -R: every veth's receive steered (RPS) to the CPU of the end it leads to"
 	echo "  offloads (TSO, GSO, GRO) off on every kernel-side interface; parity with" \
 		"offloads is a later issue"
 }
