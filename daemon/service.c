@@ -23,6 +23,7 @@
 #include "service.h"
 
 #define ECHO_RING (64u * 1024)
+#define ECHO_SLACK (1u << 14)
 #define CHARGEN_LINE 72
 #define CHARGEN_CHARS 95	/* printable ASCII, ' ' to '~' */
 #define CHARGEN_PERIOD (CHARGEN_CHARS * (CHARGEN_LINE + 2))
@@ -288,6 +289,14 @@ struct service_set *service_start(struct stack *st, const struct service_spec *s
 			goto err;
 		}
 		tcp_setopt(st, tp, TCP_OPT_REUSEADDR, 1);
+		/* echo keeps what it received in its ring until TCP has sent it
+		 * back: the window may offer no more than the ring holds, and
+		 * receive autotuning must not grow it (children inherit this;
+		 * SO_RCVBUF doubles its argument, as in Linux). The slack takes
+		 * a window that may not shrink being rounded up to its scale
+		 * unit (at most 2^14 bytes). */
+		if (specs[i].kind == SERVICE_ECHO)
+			tcp_setopt(st, tp, TCP_OPT_RCVBUF, (ECHO_RING - ECHO_SLACK) / 2);
 		rc = tcp_bind(st, tp, 0, htons(specs[i].port));
 		if (!rc)
 			rc = tcp_listen(st, tp, (int)st->cfg.tun.somaxconn);

@@ -89,6 +89,8 @@ expect_le "kernel RetransSegs other than loss probes (TAP drops $kdrop + 1 per 1
 
 expect_eq "Tcp PassiveOpens" "$(d Tcp PassiveOpens)" 3
 expect_eq "Tcp EstabResets" "$(d Tcp EstabResets)" 0
+expect_eq "TcpExt TCPRcvQDrop (the window never offered more than the owner takes)" \
+	"$(d TcpExt TCPRcvQDrop)" 0
 expect_eq "Tcp OutRsts" "$(d Tcp OutRsts)" 0
 expect_eq "Tcp InErrs" "$(d Tcp InErrs)" 0
 expect_eq "TcpExt TCPAbortOnData" "$(d TcpExt TCPAbortOnData)" 0

@@ -134,6 +134,8 @@ run() {
 	esac
 	expect_eq "$mode $pct%: Tcp PassiveOpens" "$(d Tcp PassiveOpens)" 1
 	expect_eq "$mode $pct%: Tcp EstabResets" "$(d Tcp EstabResets)" 0
+	expect_eq "$mode $pct%: TcpExt TCPRcvQDrop (the window never offered more than the owner takes)" \
+		"$(d TcpExt TCPRcvQDrop)" 0
 	# When usnet's FIN or its ACK is lost, a second copy of the kernel's
 	# last ACK can arrive after usnet has closed (it keeps no TIME-WAIT
 	# as the passive closer) and get a RST from the listener, as in Linux;
