@@ -171,8 +171,9 @@ static void print_counters(const struct reply *r)
 			snprintf(open_group, sizeof(open_group), "%s", group);
 			print_text("%s\n", !strcmp(group, "Drop") ? "drops (reason count)" : group);
 		}
-		/* nstat prints IpInReceives; drops print their reason alone. */
-		if (!strcmp(group, "Drop") || !strcmp(group, "Worker"))
+		/* nstat prints IpInReceives; drops, levels and worker
+		 * counters print their name alone. */
+		if (!strcmp(group, "Drop") || !strcmp(group, "Sockstat") || !strcmp(group, "Worker"))
 			snprintf(line, sizeof(line), "    %-30s", name);
 		else
 			snprintf(line, sizeof(line), "    %s%-*s", group,

@@ -59,7 +59,9 @@ struct worker_snapshot {
 	unsigned int nneigh, neigh_cap;
 	struct worker_stats stats;
 	struct link_stats link;
-	uint32_t pool_free, pool_size;
+	uint32_t pool_free, pool_size; /* packet buffers: free now, in all */
+	uint32_t tcp_curr_estab; /* Tcp CurrEstab: ESTABLISHED + CLOSE-WAIT */
+	uint32_t tcp_socks, tcp_tws; /* sockets and TIME-WAIT entries in use */
 };
 
 enum worker_cmd_type {
