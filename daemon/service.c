@@ -363,9 +363,7 @@ static void conn_accept(struct service_set *set, struct stack *st, struct svc_li
 	tp->sk.owner = c;
 	switch (l->kind) {
 	case SERVICE_ECHO:
-		/* The window must never offer more than the ring holds. */
-		tp->sk.rcvbuf = ECHO_RING;
-		tp->rcvbuf_locked = 1;
+		/* Its receive buffer came from the listener (service_start). */
 		ops = &echo_ops;
 		break;
 	case SERVICE_CHARGEN:
