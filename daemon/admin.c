@@ -119,36 +119,22 @@ static void sum_mibs(const struct ctl_server *srv, const struct admin_req *req, 
 	}
 }
 
-static uint64_t sum_curr_estab(const struct ctl_server *srv, const struct admin_req *req)
+/* Every MIB counter with its nstat name, then one per drop reason. */
+static void put_counters(struct admin_out *o, const struct mib *sum)
 {
-	uint64_t n = 0;
-
-	for (unsigned int i = 0; i < srv->nworkers; i++)
-		n += ((const struct worker_snapshot *)req->cmds[i].arg)->tcp_curr_estab;
-	return n;
-}
-
-/* Every MIB counter with its nstat name, then one per drop reason. Tcp
- * CurrEstab, a level kept apart from the MIB's events, joins its group
- * (counters arrive grouped) as in nstat. */
-static void put_counters(struct admin_out *o, const struct ctl_server *srv,
-			 const struct admin_req *req, const struct mib *sum)
-{
-	for (unsigned int g = 0; g < MIB__GROUPS; g++) {
+	for (unsigned int g = 0; g < MIB__GROUPS; g++)
 		for (unsigned int i = 0; i < mib_group_size(g); i++)
 			put_counter(o, mib_group_name(g), mib_counter_name(g, i),
 				    mib_counter(sum, g, i));
-		if (g == MIB_TCP)
-			put_counter(o, mib_group_name(g), "CurrEstab", sum_curr_estab(srv, req));
-	}
 	for (unsigned int r = 0; r < DROP__MAX; r++)
 		put_counter(o, "Drop", drop_reason_name(r), sum->drop[r]);
 }
 
 /*
  * Levels rather than events, summed over the workers: what
- * /proc/net/sockstat would show (sockets, TIME-WAIT, packet buffers): after every connection has closed they return to where
- * they started, which is how a leak shows.
+ * /proc/net/sockstat would show (sockets, TIME-WAIT entries, packet
+ * buffers). Once every connection has closed they return to where they
+ * started, which is how a leak shows.
  */
 static void put_gauges(struct admin_out *o, struct ctl_server *srv, struct admin_req *req)
 {
@@ -257,7 +243,7 @@ static void encode_status(struct admin_out *o, struct ctl_server *srv, struct ad
 		}
 	}
 
-	put_counters(o, srv, req, &sum);
+	put_counters(o, &sum);
 	put_gauges(o, srv, req);
 #define WS_PUT(n) put_counter(o, "Worker", #n, ws.n);
 	WORKER_STATS(WS_PUT)
@@ -271,7 +257,7 @@ static void encode_stats(struct admin_out *o, struct ctl_server *srv, struct adm
 
 	put_daemon(o, srv);
 	sum_mibs(srv, req, &sum);
-	put_counters(o, srv, req, &sum);
+	put_counters(o, &sum);
 }
 
 /* `usnet sockets`: every worker's dump, one record per socket; out_rec()

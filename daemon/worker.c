@@ -267,7 +267,6 @@ static void worker_snapshot_fill(struct worker *w, struct worker_snapshot *s)
 	s->link = w->lstats;
 	s->pool_free = w->pool.nfree_data;
 	s->pool_size = w->pool.ndata;
-	s->tcp_curr_estab = w->st.tcp.curr_estab;
 	s->tcp_socks = w->st.tcp.nsocks - w->st.tcp.nfree_socks;
 	s->tcp_tws = w->st.tcp.ntws - w->st.tcp.nfree_tws;
 }

@@ -60,7 +60,6 @@ struct worker_snapshot {
 	struct worker_stats stats;
 	struct link_stats link;
 	uint32_t pool_free, pool_size; /* packet buffers: free now, in all */
-	uint32_t tcp_curr_estab; /* Tcp CurrEstab: ESTABLISHED + CLOSE-WAIT */
 	uint32_t tcp_socks, tcp_tws; /* sockets and TIME-WAIT entries in use */
 };
 

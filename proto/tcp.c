@@ -482,9 +482,9 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state)
 	if (old == state)
 		return;
 	if (tcp_state_counts_estab(state) && !tcp_state_counts_estab(old))
-		st->tcp.curr_estab++;
+		TCP_INC(st, CURR_ESTAB);
 	else if (!tcp_state_counts_estab(state) && tcp_state_counts_estab(old))
-		st->tcp.curr_estab--;
+		TCP_DEC(st, CURR_ESTAB);
 	if (state == TCP_CLOSE) {
 		/* Linux tcp_set_state(): every end of a synchronized
 		 * connection that skips the FIN exchange is an EstabReset:

@@ -435,7 +435,6 @@ struct tcp_table {
 	uint16_t *port_refs;		/* sockets holding each local port */
 	uint32_t port_hint;		/* ephemeral search start */
 	struct tcp_secret secret;
-	uint32_t curr_estab;
 	struct tcp_sock *poll_head;	/* sockets with work for tcp_poll() */
 };
 
@@ -445,6 +444,7 @@ struct tcp_table {
 	X(PASSIVE_OPENS, "PassiveOpens")                                                           \
 	X(ATTEMPT_FAILS, "AttemptFails")                                                           \
 	X(ESTAB_RESETS, "EstabResets")                                                             \
+	X(CURR_ESTAB, "CurrEstab")                                                                 \
 	X(IN_SEGS, "InSegs")                                                                       \
 	X(OUT_SEGS, "OutSegs")                                                                     \
 	X(RETRANS_SEGS, "RetransSegs")                                                             \
@@ -533,6 +533,8 @@ enum tcpext_mib {
 };
 
 #define TCP_INC(st, id) ((st)->mib.tcp[TCP_MIB_##id]++)
+/* Only CurrEstab, a level that Linux keeps among the events too. */
+#define TCP_DEC(st, id) ((st)->mib.tcp[TCP_MIB_##id]--)
 #define TCPEXT_INC(st, id) ((st)->mib.tcpext[TCPEXT_##id]++)
 #define TCPEXT_ADD(st, id, n) ((st)->mib.tcpext[TCPEXT_##id] += (n))
 
@@ -813,6 +815,7 @@ void tcp_xmit_retransmit_queue(struct stack *st, struct tcp_sock *tp);
 void tcp_mark_skb_lost(struct tcp_sock *tp, struct pkt *p);
 void tcp_tsorted_sent(struct tcp_sock *tp, struct pkt *p);
 void tcp_tsorted_del(struct tcp_sock *tp, struct pkt *p);
+void tcp_tsorted_insert_after(struct tcp_sock *tp, struct pkt *p, struct pkt *n);
 void tcp_cwnd_reduction(struct tcp_sock *tp, int newly_acked_sacked, int newly_lost, int flag);
 void tcp_process_tlp_ack(struct stack *st, struct tcp_sock *tp, uint32_t ack, int flag);
 void tcp_try_undo_spurious(struct stack *st, struct tcp_sock *tp);

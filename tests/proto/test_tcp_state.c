@@ -80,7 +80,7 @@ HTest(tcp_state, passive_open_listen_syn_recv_established)
 	cr_assert(h_sock_events(&h, lt) & SK_EV_ACCEPT);
 	cr_assert(h_accept(&h, &c));
 	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_PASSIVE_OPENS), 1);
-	cr_assert_eq(h.st.tcp.curr_estab, 1);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_CURR_ESTAB), 1);
 	h_expect_no_drop(&h);
 }
 
@@ -100,7 +100,7 @@ HTest(tcp_state, active_open_syn_sent_established)
 	cr_assert_eq(h_events(&h, &c) & (SK_EV_CONNECTED | SK_EV_WRITABLE),
 		     SK_EV_CONNECTED | SK_EV_WRITABLE);
 	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_ACTIVE_OPENS), 1);
-	cr_assert_eq(h.st.tcp.curr_estab, 1);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_CURR_ESTAB), 1);
 }
 
 /* RFC 9293 Figure 8: both sides send SYN; each answers the other's with
@@ -176,7 +176,7 @@ HTest(tcp_state, active_close_fin_wait1_fin_wait2_time_wait)
 	cr_assert_eq(h_conn_state(&h, &c), TCP_TIME_WAIT);
 	copy = c;
 	cr_assert_eq(h_tw_state(&h, &copy), TCP_TIME_WAIT);
-	cr_assert_eq(h.st.tcp.curr_estab, 0);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_CURR_ESTAB), 0);
 	h_expect_no_drop(&h);
 }
 
@@ -248,7 +248,7 @@ HTest(tcp_state, passive_close_close_wait_last_ack_closed)
 	h_expect_nothing(&h);
 	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE);
 	cr_assert_eq(h_tw_state(&h, &c), 0, "the passive closer keeps no TIME-WAIT");
-	cr_assert_eq(h.st.tcp.curr_estab, 0);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_CURR_ESTAB), 0);
 	h_expect_no_drop(&h);
 }
 
@@ -439,7 +439,7 @@ HTest(tcp_state, rst_in_established_resets)
 	h_expect_nothing(&h);
 	expect_error(&c, ECONNRESET);
 	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_ESTAB_RESETS), 1);
-	cr_assert_eq(h.st.tcp.curr_estab, 0);
+	cr_assert_eq(h_tcp_mib(&h, TCP_MIB_CURR_ESTAB), 0);
 	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE);
 	h_expect_drop(&h, DROP_TCP_RESET);
 }
