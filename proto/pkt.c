@@ -99,6 +99,19 @@ void pkt_queue_push(struct pkt_queue *q, struct pkt *p)
 	q->bytes += pkt_len(p);
 }
 
+void pkt_queue_insert_after(struct pkt_queue *q, struct pkt *prev, struct pkt *p)
+{
+	p->next = prev ? prev->next : q->head;
+	if (prev)
+		prev->next = p;
+	else
+		q->head = p;
+	if (!p->next)
+		q->tail = p;
+	q->len++;
+	q->bytes += pkt_len(p);
+}
+
 struct pkt *pkt_queue_pop(struct pkt_queue *q)
 {
 	struct pkt *p = q->head;

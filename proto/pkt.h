@@ -216,6 +216,12 @@ static inline void pkt_queue_init(struct pkt_queue *q)
 /** pkt_queue_push() - append @p; consumes @p into the queue */
 void pkt_queue_push(struct pkt_queue *q, struct pkt *p);
 
+/**
+ * pkt_queue_insert_after() - put @p right after @prev, or first if @prev
+ * is NULL (ordered queues: reassembly, a split retransmission); consumes @p
+ */
+void pkt_queue_insert_after(struct pkt_queue *q, struct pkt *prev, struct pkt *p);
+
 /** pkt_queue_pop() - remove the oldest packet; the caller owns it. NULL if empty. */
 struct pkt *pkt_queue_pop(struct pkt_queue *q);
 

@@ -589,16 +589,7 @@ static void tcp_data_queue_ofo(struct stack *st, struct tcp_sock *tp, struct pkt
 		cb->tcp_flags &= (uint8_t)~TH_FIN;
 		break;
 	}
-	/* Insert after prev. */
-	p->next = prev ? prev->next : tp->ofo_q.head;
-	if (prev)
-		prev->next = p;
-	else
-		tp->ofo_q.head = p;
-	if (!p->next)
-		tp->ofo_q.tail = p;
-	tp->ofo_q.len++;
-	tp->ofo_q.bytes += pkt_len(p);
+	pkt_queue_insert_after(&tp->ofo_q, prev, p);
 	if (tp->sack_ok)
 		tcp_update_sack_list(tp, seq, end_seq);
 }

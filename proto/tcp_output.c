@@ -680,20 +680,10 @@ static int tcp_fragment(struct stack *st, struct tcp_sock *tp, struct pkt *p, ui
 	cb->end_seq = ncb->seq;
 	cb->tcp_flags &= (uint8_t)~(TH_FIN | TH_PSH);
 
-	n->next = p->next;
-	p->next = n;
-	if (tp->rtx_q.tail == p)
-		tp->rtx_q.tail = n;
-	tp->rtx_q.len++;
-	if (p->ts_prev || tp->tsorted_head == p) {
-		n->ts_prev = p;
-		n->ts_next = p->ts_next;
-		if (p->ts_next)
-			p->ts_next->ts_prev = n;
-		else
-			tp->tsorted_tail = n;
-		p->ts_next = n;
-	}
+	/* The queue's bytes already count the tail, as part of @p. */
+	tp->rtx_q.bytes -= pkt_len(n);
+	pkt_queue_insert_after(&tp->rtx_q, p, n);
+	tcp_tsorted_insert_after(tp, p, n);
 	tp->packets_out++;
 	if (cb->sacked & TCPCB_LOST)
 		tp->lost_out++;

@@ -48,9 +48,14 @@ static void tcp_set_ca_state(struct tcp_sock *tp, uint8_t state)
 
 /* --- time-sorted list -------------------------------------------------------- */
 
+static bool tcp_tsorted_linked(const struct tcp_sock *tp, const struct pkt *p)
+{
+	return p->ts_prev || tp->tsorted_head == p;
+}
+
 void tcp_tsorted_del(struct tcp_sock *tp, struct pkt *p)
 {
-	if (!p->ts_prev && tp->tsorted_head != p)
+	if (!tcp_tsorted_linked(tp, p))
 		return;
 	if (p->ts_prev)
 		p->ts_prev->ts_next = p->ts_next;
@@ -74,6 +79,20 @@ void tcp_tsorted_sent(struct tcp_sock *tp, struct pkt *p)
 	else
 		tp->tsorted_head = p;
 	tp->tsorted_tail = p;
+}
+
+/* A segment split off @p was sent when @p was: it goes right after it. */
+void tcp_tsorted_insert_after(struct tcp_sock *tp, struct pkt *p, struct pkt *n)
+{
+	if (!tcp_tsorted_linked(tp, p))
+		return;
+	n->ts_prev = p;
+	n->ts_next = p->ts_next;
+	if (p->ts_next)
+		p->ts_next->ts_prev = n;
+	else
+		tp->tsorted_tail = n;
+	p->ts_next = n;
 }
 
 /* --- marking ----------------------------------------------------------------- */

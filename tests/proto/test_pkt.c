@@ -290,6 +290,33 @@ Test(pkt, queue_is_fifo_and_counts_packets_and_bytes)
 	pkt_queue_purge(&q);
 }
 
+Test(pkt, insert_after_keeps_order_head_tail_and_counts)
+{
+	struct pkt_queue q;
+	struct pkt *p[4];
+
+	pkt_queue_init(&q);
+	for (unsigned int i = 0; i < 4; i++) {
+		p[i] = pkt_alloc(&pool, 0);
+		pkt_put(p[i], i + 1);
+	}
+	pkt_queue_insert_after(&q, NULL, p[1]); /* empty: head and tail */
+	cr_assert_eq(q.head, p[1]);
+	cr_assert_eq(q.tail, p[1]);
+	pkt_queue_insert_after(&q, NULL, p[0]); /* new head */
+	pkt_queue_insert_after(&q, p[1], p[3]); /* new tail */
+	pkt_queue_insert_after(&q, p[1], p[2]); /* middle */
+	cr_assert_eq(q.len, 4);
+	cr_assert_eq(q.bytes, 10);
+	cr_assert_eq(q.tail, p[3]);
+	for (unsigned int i = 0; i < 4; i++)
+		cr_assert_eq(pkt_queue_pop(&q), p[i], "packet %u out of order", i);
+	cr_assert_null(q.tail);
+	for (unsigned int i = 0; i < 4; i++)
+		pkt_free(p[i]);
+	cr_assert(pkt_pool_full(&pool));
+}
+
 Test(pkt, pool_runs_dry_and_counts_each_failed_allocation)
 {
 	struct pkt *p[NDATA + 1];
