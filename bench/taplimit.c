@@ -53,8 +53,10 @@
  * the measurement (-s, default 3 s). The endpoint sleeps in io_uring_enter()
  * when there is nothing to do, as usnetd does by default; -B busy-polls.
  * Both sides are CPU-bound, so the line also says how much of the CPUs
- * other work took during the measurement. Root (CAP_NET_ADMIN) required. bench/taplimit.sh runs both directions in
- * a namespace of its own and prints medians.
+ * other work took during the measurement (bench/cpuload.h: softirq time is
+ * not counted as other work). Root (CAP_NET_ADMIN) required.
+ * bench/taplimit.sh runs both directions in a namespace of its own and
+ * prints medians.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -86,6 +88,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "cpuload.h"
 
 #ifndef IORING_SETUP_COOP_TASKRUN
 #define IORING_SETUP_COOP_TASKRUN (1U << 8)
@@ -130,7 +134,7 @@ struct sample {
 	uint64_t peer_frames, peer_errors;
 	uint64_t tap_rx_packets, tap_rx_drop, tap_tx_drop; /* /proc/net/dev */
 	uint64_t udp_rcvbuf_err, udp_noports;
-	uint64_t cpu_total, cpu_busy, cpu_ours; /* clock ticks, all CPUs */
+	struct cpu_sample cpu;
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -317,45 +321,6 @@ static void read_udp_mib(struct sample *s)
 	fclose(f);
 }
 
-/* utime + stime of process @pid, in clock ticks. */
-static uint64_t proc_ticks(pid_t pid)
-{
-	unsigned long long ut = 0, st = 0;
-	char path[64], buf[1024], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	/* After the command name: state, then fields 4..13, then utime, stime. */
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		ut = st = 0;
-	fclose(f);
-	return ut + st;
-}
-
-/* CPU time of the whole machine and of us (endpoint and peer): what the
- * rest of the machine used during the measurement is printed, because
- * both sides are CPU-bound and other work lowers the figures. */
-static void read_cpu(const struct peer_stats *ps, struct sample *s)
-{
-	unsigned long long v[8] = { 0 };
-	FILE *f = fopen("/proc/stat", "r");
-
-	if (f) {
-		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-			   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
-			memset(v, 0, sizeof(v));
-		fclose(f);
-	}
-	s->cpu_busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-	s->cpu_total = s->cpu_busy + v[3] + v[4];
-	s->cpu_ours = proc_ticks(getpid()) + (ps->pid > 0 ? proc_ticks(ps->pid) : 0);
-}
-
 /* A sample of the kernel-side counters and of the endpoint's. */
 static void sample_take(const struct opts *o, const struct peer_stats *ps, struct sample *s,
 			uint64_t frames, uint64_t bytes, uint64_t errors, uint64_t nobufs)
@@ -369,7 +334,7 @@ static void sample_take(const struct opts *o, const struct peer_stats *ps, struc
 	s->peer_errors = atomic_load_explicit(&ps->errors, memory_order_relaxed);
 	read_tap_drops(o->ifname, s);
 	read_udp_mib(s);
-	read_cpu(ps, s);
+	cpu_sample_take(&s->cpu, &ps->pid, ps->pid > 0 ? 1 : 0);
 }
 
 /* rx peer: MTU-sized UDP datagrams to the tool through the TAP, as UDP GSO
@@ -938,15 +903,6 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->uaddr.s_addr = htonl(ntohl(o->kaddr.s_addr) + 1);
 }
 
-/* Percent of all CPUs that work other than ours took between @a and @b. */
-static double other_work(const struct sample *a, const struct sample *b)
-{
-	double total = (double)(b->cpu_total - a->cpu_total);
-	double busy = (double)(b->cpu_busy - a->cpu_busy) - (double)(b->cpu_ours - a->cpu_ours);
-
-	return total > 0 && busy > 0 ? 100.0 * busy / total : 0.0;
-}
-
 static double rate(uint64_t a, uint64_t b, double s)
 {
 	return (double)(b - a) / s;
@@ -994,7 +950,7 @@ int main(int argc, char **argv)
 		run_rx(&o, fd, &a, &b, ps, &mode);
 	if (peer > 0)
 		peer_stop(ps, peer);
-	others = other_work(&a, &b);
+	others = cpu_other_percent(&a.cpu, &b.cpu);
 	close(fd);
 
 	s = (double)(b.ns - a.ns) / 1e9;

@@ -56,6 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpuload.h"
+
 #define CHUNK (256u * 1024)
 #define ECHO_BUF (64u * 1024)
 #define CHARGEN_LINE 72
@@ -142,61 +144,8 @@ static struct sockaddr_in parse_addr(const char *host, const char *port)
 
 /* --- CPU accounting ------------------------------------------------------------- */
 
-struct cpu_sample {
-	uint64_t total, busy, ours; /* clock ticks, all CPUs */
-};
-
 static pid_t watch[MAX_WATCH];
 static unsigned int nwatch;
-
-/* utime + stime of process @pid (all its threads), in clock ticks. */
-static uint64_t proc_ticks(pid_t pid)
-{
-	unsigned long long ut = 0, st = 0;
-	char path[64], buf[1024], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	/* After the command name: state, then fields 4..13, then utime, stime. */
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		ut = st = 0;
-	fclose(f);
-	return ut + st;
-}
-
-static void cpu_take(struct cpu_sample *s)
-{
-	unsigned long long v[8] = { 0 };
-	FILE *f = fopen("/proc/stat", "r");
-
-	if (f) {
-		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-			   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
-			memset(v, 0, sizeof(v));
-		fclose(f);
-	}
-	/* user nice system idle iowait irq softirq steal: softirq (v[6]) is
-	 * left out of both busy and ours, see the header comment. */
-	s->busy = v[0] + v[1] + v[2] + v[5] + v[7];
-	s->total = s->busy + v[3] + v[4] + v[6];
-	s->ours = proc_ticks(getpid());
-	for (unsigned int i = 0; i < nwatch; i++)
-		s->ours += proc_ticks(watch[i]);
-}
-
-/* Percent of all CPUs that other work took between @a and @b. */
-static double other_work(const struct cpu_sample *a, const struct cpu_sample *b)
-{
-	double total = (double)(b->total - a->total);
-	double busy = (double)(b->busy - a->busy) - (double)(b->ours - a->ours);
-
-	return total > 0 && busy > 0 ? 100.0 * busy / total : 0.0;
-}
 
 /* --- client --------------------------------------------------------------------- */
 
@@ -244,7 +193,7 @@ static void report_bulk(const char *mode, uint64_t bytes, double secs, const cha
 {
 	printf("tcpperf %s bytes=%llu secs=%.3f gbps=%.3f cc=%s other=%.0f%%\n", mode,
 	       (unsigned long long)bytes, secs, (double)bytes * 8 / secs / 1e9, used,
-	       other_work(a, b));
+	       cpu_other_percent(a, b));
 }
 
 static void client_send(const struct client_opts *o)
@@ -255,7 +204,7 @@ static void client_send(const struct client_opts *o)
 	double t0, t1;
 	char c;
 
-	cpu_take(&a);
+	cpu_sample_take(&a, watch, nwatch);
 	t0 = now_s();
 	while (!finished(o, t0, sent)) {
 		size_t n = CHUNK;
@@ -280,7 +229,7 @@ static void client_send(const struct client_opts *o)
 	if (recv(fd, &c, 1, 0) != 0)
 		die("the discard service answered with data or an error");
 	t1 = now_s();
-	cpu_take(&b);
+	cpu_sample_take(&b, watch, nwatch);
 	report_bulk("send", sent, t1 - t0, get_cc(fd), &a, &b);
 	close(fd);
 }
@@ -293,7 +242,7 @@ static void client_recv(const struct client_opts *o)
 	uint64_t got = 0;
 	double t0, t1;
 
-	cpu_take(&a);
+	cpu_sample_take(&a, watch, nwatch);
 	t0 = now_s();
 	while (!finished(o, t0, got)) {
 		size_t n = sizeof(buf);
@@ -320,7 +269,7 @@ static void client_recv(const struct client_opts *o)
 		got += (uint64_t)r;
 	}
 	t1 = now_s();
-	cpu_take(&b);
+	cpu_sample_take(&b, watch, nwatch);
 	report_bulk("recv", got, t1 - t0, get_cc(fd), &a, &b);
 	close(fd);
 }
@@ -403,7 +352,7 @@ static void client_conns(const struct client_opts *o)
 		snprintf(used, sizeof(used), "%s", get_cc(fd));
 		close(fd);
 	}
-	cpu_take(&a);
+	cpu_sample_take(&a, watch, nwatch);
 	t0 = checked = now_s();
 	for (unsigned int i = 0; i < o->par && !finished(o, t0, started); i++, started++, open++)
 		conn_start(o, ep, &slots[i]);
@@ -435,10 +384,10 @@ static void client_conns(const struct client_opts *o)
 				    slots[i].connected ? "no echo" : "connect");
 	}
 	t1 = now_s();
-	cpu_take(&b);
+	cpu_sample_take(&b, watch, nwatch);
 	printf("tcpperf conns conns=%llu par=%u secs=%.3f rate=%.0f cc=%s other=%.0f%%\n",
 	       (unsigned long long)done, o->par, t1 - t0, (double)done / (t1 - t0), used,
-	       other_work(&a, &b));
+	       cpu_other_percent(&a, &b));
 	close(ep);
 	free(slots);
 }
