@@ -59,6 +59,7 @@
  * prints medians.
  */
 #include <arpa/inet.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -74,7 +75,6 @@
 #include <netinet/udp.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -137,20 +137,6 @@ struct sample {
 	struct cpu_sample cpu;
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("taplimit: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -168,7 +154,7 @@ static void pin(int cpu, const char *who)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		die("%s: pinning to CPU %d: %s", who, cpu, strerror(errno));
+		errx(1, "%s: pinning to CPU %d: %s", who, cpu, strerror(errno));
 }
 
 static void enter_netns(const char *ns)
@@ -182,9 +168,9 @@ static void enter_netns(const char *ns)
 		snprintf(path, sizeof(path), "/run/netns/%s", ns);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die("netns %s: %s: %s", ns, path, strerror(errno));
+		errx(1, "netns %s: %s: %s", ns, path, strerror(errno));
 	if (setns(fd, CLONE_NEWNET) < 0)
-		die("netns %s: setns: %s", ns, strerror(errno));
+		errx(1, "netns %s: setns: %s", ns, strerror(errno));
 	close(fd);
 }
 
@@ -195,21 +181,21 @@ static int tap_open(const char *name)
 
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		die("/dev/net/tun: %s", strerror(errno));
+		errx(1, "/dev/net/tun: %s", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		die("TUNSETIFF %s: %s", name, strerror(errno));
+		errx(1, "TUNSETIFF %s: %s", name, strerror(errno));
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrlen) < 0 || ioctl(fd, TUNSETOFFLOAD, 0) < 0)
-		die("%s: virtio-net header setup: %s", name, strerror(errno));
+		errx(1, "%s: virtio-net header setup: %s", name, strerror(errno));
 	return fd;
 }
 
 static void ifreq_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what)
 {
 	if (ioctl(s, req, ifr) < 0)
-		die("%s: %s: %s", ifr->ifr_name, what, strerror(errno));
+		errx(1, "%s: %s: %s", ifr->ifr_name, what, strerror(errno));
 }
 
 static void set_inaddr(struct sockaddr *sa, struct in_addr a)
@@ -239,7 +225,7 @@ static void tap_config(const struct opts *o, uint8_t kmac[6])
 
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		die("socket: %s", strerror(errno));
+		errx(1, "socket: %s", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->ifname);
 	ifr.ifr_mtu = (int)o->mtu;
@@ -261,7 +247,7 @@ static void tap_config(const struct opts *o, uint8_t kmac[6])
 	arp.arp_flags = ATF_PERM | ATF_COM;
 	snprintf(arp.arp_dev, sizeof(arp.arp_dev), "%s", o->ifname);
 	if (ioctl(s, SIOCSARP, &arp) < 0)
-		die("%s: static ARP entry: %s", o->ifname, strerror(errno));
+		errx(1, "%s: static ARP entry: %s", o->ifname, strerror(errno));
 	close(s);
 }
 
@@ -358,9 +344,9 @@ static void peer_sender(const struct opts *o, struct peer_stats *ps)
 	nmsg = nseg > 1 ? 1 : PEER_BATCH;
 	buf = calloc(nseg, seg);
 	if (!buf || s < 0 || connect(s, (struct sockaddr *)&dst, sizeof(dst)) < 0)
-		die("sender: %s", strerror(errno));
+		errx(1, "sender: %s", strerror(errno));
 	if (nseg > 1 && setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso)) < 0)
-		die("sender: UDP_SEGMENT: %s (try -G)", strerror(errno));
+		errx(1, "sender: UDP_SEGMENT: %s (try -G)", strerror(errno));
 	iov.iov_base = buf;
 	iov.iov_len = seg * nseg;
 	memset(msgs, 0, sizeof(msgs));
@@ -388,7 +374,7 @@ static void peer_sink(const struct opts *o, struct peer_stats *ps, int s)
 	char *buf = malloc(len * PEER_BATCH);
 
 	if (!buf)
-		die("sink: %s", strerror(errno));
+		errx(1, "sink: %s", strerror(errno));
 	memset(msgs, 0, sizeof(msgs));
 	for (int i = 0; i < PEER_BATCH; i++) {
 		iov[i].iov_base = buf + (size_t)i * len;
@@ -416,11 +402,11 @@ static int sink_socket(const struct opts *o)
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0)
-		die("sink: binding port %u: %s", o->port, strerror(errno));
+		errx(1, "sink: binding port %u: %s", o->port, strerror(errno));
 	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		fprintf(stderr, "taplimit: sink: SO_RCVBUFFORCE: %s\n", strerror(errno));
 	if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		die("sink: SO_RCVTIMEO: %s", strerror(errno));
+		errx(1, "sink: SO_RCVTIMEO: %s", strerror(errno));
 	return s;
 }
 
@@ -430,7 +416,7 @@ static pid_t peer_start(const struct opts *o, struct peer_stats *ps, int tapfd, 
 	pid_t parent = getpid(), pid = fork();
 
 	if (pid < 0)
-		die("fork: %s", strerror(errno));
+		errx(1, "fork: %s", strerror(errno));
 	if (pid > 0)
 		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -451,9 +437,9 @@ static void peer_stop(struct peer_stats *ps, pid_t pid)
 
 	atomic_store(&ps->stop, 1);
 	if (waitpid(pid, &status, 0) < 0)
-		die("waitpid: %s", strerror(errno));
+		errx(1, "waitpid: %s", strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		die("the kernel-side peer failed");
+		errx(1, "the kernel-side peer failed");
 }
 
 static void uring_init(struct io_uring *ring, bool *multishot)
@@ -476,7 +462,7 @@ static void uring_init(struct io_uring *ring, bool *multishot)
 			break;
 	}
 	if (rc)
-		die("io_uring_queue_init: %s", strerror(-rc));
+		errx(1, "io_uring_queue_init: %s", strerror(-rc));
 	*multishot = false;
 	probe = io_uring_get_probe_ring(ring);
 	if (probe) {
@@ -527,7 +513,7 @@ static void uring_round(struct io_uring *ring, bool busy)
 	else
 		rc = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
 	if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
-		die("io_uring_submit: %s", strerror(-rc));
+		errx(1, "io_uring_submit: %s", strerror(-rc));
 }
 
 /* kernel -> user: read with a provided-buffer ring, count, recycle. */
@@ -555,7 +541,7 @@ static void run_rx(const struct opts *o, int fd, struct sample *a, struct sample
 	 * without the flag the reads are still tried inline and otherwise
 	 * wait on poll. (A multishot read always waits on poll.) */
 	if (!multishot && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-		die("fcntl: %s", strerror(errno));
+		errx(1, "fcntl: %s", strerror(errno));
 	*mode = multishot ? "multishot read" : "single-shot reads";
 
 	/* Enough buffers that the ring does not run dry while the sender
@@ -569,14 +555,14 @@ static void run_rx(const struct opts *o, int fd, struct sample *a, struct sample
 	br = mmap(NULL, ringsz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	mem = mmap(NULL, bufsz * nbufs, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	if (br == MAP_FAILED || mem == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
+		errx(1, "mmap: %s", strerror(errno));
 	memset(&reg, 0, sizeof(reg));
 	reg.ring_addr = (uint64_t)(uintptr_t)br;
 	reg.ring_entries = nbufs;
 	reg.bgid = 0;
 	rc = io_uring_register_buf_ring(&ring, &reg, 0);
 	if (rc)
-		die("provided-buffer ring: %s (Linux 5.19 or later needed)", strerror(-rc));
+		errx(1, "provided-buffer ring: %s (Linux 5.19 or later needed)", strerror(-rc));
 	io_uring_buf_ring_init(br);
 	for (unsigned int i = 0; i < nbufs; i++)
 		io_uring_buf_ring_add(br, mem + i * bufsz, (unsigned int)bufsz, (unsigned short)i,
@@ -675,7 +661,7 @@ static uint8_t *build_frame(const struct opts *o, const uint8_t kmac[6], uint16_
 	uint16_t c;
 
 	if (!f)
-		die("%s", strerror(errno));
+		errx(1, "%s", strerror(errno));
 	memcpy(eh.ether_dhost, kmac, 6);
 	if (o->otherhost)
 		eh.ether_dhost[5] ^= 1;
@@ -807,7 +793,7 @@ static unsigned long num(const char *s, unsigned long min, unsigned long max, co
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
-		die("%s: '%s' is not a number in %lu..%lu", what, s, min, max);
+		errx(1, "%s: '%s' is not a number in %lu..%lu", what, s, min, max);
 	return v;
 }
 
@@ -817,7 +803,7 @@ static double secs(const char *s, const char *what)
 	double v = strtod(s, &end);
 
 	if (end == s || *end || !(v > 0 && v < 3600))
-		die("%s: '%s' is not a number of seconds (0..3600)", what, s);
+		errx(1, "%s: '%s' is not a number of seconds (0..3600)", what, s);
 	return v;
 }
 
@@ -843,7 +829,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'i':
 			if (strlen(optarg) >= IFNAMSIZ)
-				die("-i %s: longer than %d characters", optarg, IFNAMSIZ - 1);
+				errx(1, "-i %s: longer than %d characters", optarg, IFNAMSIZ - 1);
 			o->ifname = optarg;
 			break;
 		case 'n':
@@ -860,7 +846,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &o->kaddr) != 1)
-				die("-a %s: not an IPv4 address", optarg);
+				errx(1, "-a %s: not an IPv4 address", optarg);
 			break;
 		case 'P':
 			o->port = (uint16_t)num(optarg, 1, 65534, "-P");
@@ -899,7 +885,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	if (optind != argc)
 		usage(2);
 	if (!o->ifname)
-		die("-i TAP is required");
+		errx(1, "-i TAP is required");
 	o->uaddr.s_addr = htonl(ntohl(o->kaddr.s_addr) + 1);
 }
 
@@ -925,7 +911,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ps = mmap(NULL, sizeof(*ps), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ps == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
+		errx(1, "mmap: %s", strerror(errno));
 	atomic_init(&ps->frames, 0);
 	atomic_init(&ps->errors, 0);
 	atomic_init(&ps->stop, 0);

@@ -39,13 +39,13 @@
  * connection that makes no progress for -T seconds (default 30) fails.
  */
 #include <arpa/inet.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,20 +73,6 @@ static uint8_t pattern[CHARGEN_PERIOD + CHUNK];
 static const char *cc;
 static int timeout_s = 30;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("tcpperf: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -112,7 +98,7 @@ static void pattern_init(void)
 static void set_cc(int fd)
 {
 	if (cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0)
-		die("TCP_CONGESTION %s: %s", cc, strerror(errno));
+		errx(1, "TCP_CONGESTION %s: %s", cc, strerror(errno));
 }
 
 /* The congestion control @fd actually uses (a route's congctl can
@@ -135,9 +121,9 @@ static struct sockaddr_in parse_addr(const char *host, const char *port)
 	long p = strtol(port, &end, 10);
 
 	if (*end || end == port || p < 1 || p > 65535)
-		die("bad port '%s'", port);
+		errx(1, "bad port '%s'", port);
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		die("bad IPv4 address '%s'", host);
+		errx(1, "bad IPv4 address '%s'", host);
 	sa.sin_port = htons((uint16_t)p);
 	return sa;
 }
@@ -163,9 +149,9 @@ static void wait_io(int fd, short ev, const char *what)
 	int r = poll(&p, 1, timeout_s * 1000);
 
 	if (r == 0)
-		die("%s: no progress for %d s", what, timeout_s);
+		errx(1, "%s: no progress for %d s", what, timeout_s);
 	if (r < 0 && errno != EINTR)
-		die("poll: %s", strerror(errno));
+		errx(1, "poll: %s", strerror(errno));
 }
 
 static int dial(const struct sockaddr_in *sa)
@@ -173,10 +159,10 @@ static int dial(const struct sockaddr_in *sa)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)
-		die("socket: %s", strerror(errno));
+		errx(1, "socket: %s", strerror(errno));
 	set_cc(fd);
 	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
-		die("connect: %s", strerror(errno));
+		errx(1, "connect: %s", strerror(errno));
 	return fd;
 }
 
@@ -219,7 +205,7 @@ static void client_send(const struct client_opts *o)
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			die("send: %s", strerror(errno));
+			errx(1, "send: %s", strerror(errno));
 		}
 		sent += (uint64_t)w;
 	}
@@ -227,7 +213,7 @@ static void client_send(const struct client_opts *o)
 	/* The service closes after our FIN: then every byte has been taken. */
 	wait_io(fd, POLLIN, "waiting for the discard service's FIN");
 	if (recv(fd, &c, 1, 0) != 0)
-		die("the discard service answered with data or an error");
+		errx(1, "the discard service answered with data or an error");
 	t1 = now_s();
 	cpu_sample_take(&b, watch, nwatch);
 	report_bulk("send", sent, t1 - t0, get_cc(fd), &a, &b);
@@ -255,16 +241,17 @@ static void client_recv(const struct client_opts *o)
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			die("recv: %s", strerror(errno));
+			errx(1, "recv: %s", strerror(errno));
 		}
 		if (r == 0)
-			die("the chargen service closed after %llu bytes", (unsigned long long)got);
+			errx(1, "the chargen service closed after %llu bytes",
+			     (unsigned long long)got);
 		if (o->verify && memcmp(buf, pattern + got % CHARGEN_PERIOD, (size_t)r)) {
 			for (ssize_t i = 0; i < r; i++)
 				if (buf[i] != pattern[(got + (uint64_t)i) % CHARGEN_PERIOD])
-					die("chargen byte %llu is %u, want %u",
-					    (unsigned long long)(got + (uint64_t)i), buf[i],
-					    pattern[(got + (uint64_t)i) % CHARGEN_PERIOD]);
+					errx(1, "chargen byte %llu is %u, want %u",
+					     (unsigned long long)(got + (uint64_t)i), buf[i],
+					     pattern[(got + (uint64_t)i) % CHARGEN_PERIOD]);
 		}
 		got += (uint64_t)r;
 	}
@@ -287,15 +274,15 @@ static void conn_start(const struct client_opts *o, int ep, struct cslot *s)
 
 	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (s->fd < 0)
-		die("socket: %s", strerror(errno));
+		errx(1, "socket: %s", strerror(errno));
 	set_cc(s->fd);
 	if (connect(s->fd, (const struct sockaddr *)&o->sa, sizeof(o->sa)) < 0 &&
 	    errno != EINPROGRESS)
-		die("connect: %s", strerror(errno));
+		errx(1, "connect: %s", strerror(errno));
 	s->connected = false;
 	s->t_start = now_s();
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ev) < 0)
-		die("epoll_ctl: %s", strerror(errno));
+		errx(1, "epoll_ctl: %s", strerror(errno));
 }
 
 /* Moves connection @s on; returns true when it has finished (closed). */
@@ -309,19 +296,19 @@ static bool conn_step(int ep, struct cslot *s)
 
 	if (!s->connected) {
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err)
-			die("connect: %s", strerror(err ? err : errno));
+			errx(1, "connect: %s", strerror(err ? err : errno));
 		if (send(s->fd, &c, 1, MSG_NOSIGNAL) != 1)
-			die("send: %s", strerror(errno));
+			errx(1, "send: %s", strerror(errno));
 		s->connected = true;
 		if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
-			die("epoll_ctl: %s", strerror(errno));
+			errx(1, "epoll_ctl: %s", strerror(errno));
 		return false;
 	}
 	r = recv(s->fd, &c, 1, 0);
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return false;
 	if (r != 1 || c != 'x')
-		die("echo: %s", r < 0 ? strerror(errno) : r == 0 ? "closed" : "wrong byte");
+		errx(1, "echo: %s", r < 0 ? strerror(errno) : r == 0 ? "closed" : "wrong byte");
 	close(s->fd); /* also takes it out of the epoll set */
 	s->fd = -1;
 	return true;
@@ -339,7 +326,7 @@ static void client_conns(const struct client_opts *o)
 	int ep = epoll_create1(0);
 
 	if (!slots || ep < 0)
-		die("setup: %s", strerror(errno));
+		errx(1, "setup: %s", strerror(errno));
 	for (unsigned int i = 0; i < o->par; i++)
 		slots[i].fd = -1;
 	/* The congestion control is the same on every connection: ask one. */
@@ -347,7 +334,7 @@ static void client_conns(const struct client_opts *o)
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 		if (fd < 0)
-			die("socket: %s", strerror(errno));
+			errx(1, "socket: %s", strerror(errno));
 		set_cc(fd);
 		snprintf(used, sizeof(used), "%s", get_cc(fd));
 		close(fd);
@@ -361,7 +348,7 @@ static void client_conns(const struct client_opts *o)
 		double now = now_s();
 
 		if (n < 0 && errno != EINTR)
-			die("epoll_wait: %s", strerror(errno));
+			errx(1, "epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++) {
 			struct cslot *s = evs[i].data.ptr;
 
@@ -380,8 +367,8 @@ static void client_conns(const struct client_opts *o)
 		checked = now;
 		for (unsigned int i = 0; i < o->par; i++)
 			if (slots[i].fd >= 0 && now - slots[i].t_start > timeout_s)
-				die("a connection made no progress for %d s (%s)", timeout_s,
-				    slots[i].connected ? "no echo" : "connect");
+				errx(1, "a connection made no progress for %d s (%s)", timeout_s,
+				     slots[i].connected ? "no echo" : "connect");
 	}
 	t1 = now_s();
 	cpu_sample_take(&b, watch, nwatch);
@@ -416,7 +403,7 @@ static void sconn_watch(int ep, struct sconn *c, uint32_t events)
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
 	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-		die("epoll_ctl: %s", strerror(errno));
+		errx(1, "epoll_ctl: %s", strerror(errno));
 }
 
 /* Reads and drops; returns false once the connection is to be closed. */
@@ -499,20 +486,20 @@ static void server(const struct sockaddr_in *sa, enum svc kind)
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 	if (ep < 0 || lfd < 0)
-		die("setup: %s", strerror(errno));
+		errx(1, "setup: %s", strerror(errno));
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	set_cc(lfd);
 	if (bind(lfd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
-		die("bind: %s", strerror(errno));
+		errx(1, "bind: %s", strerror(errno));
 	if (listen(lfd, 4096) < 0)
-		die("listen: %s", strerror(errno));
+		errx(1, "listen: %s", strerror(errno));
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
-		die("epoll_ctl: %s", strerror(errno));
+		errx(1, "epoll_ctl: %s", strerror(errno));
 	for (;;) {
 		int n = epoll_wait(ep, evs, MAX_EVENTS, -1);
 
 		if (n < 0 && errno != EINTR)
-			die("epoll_wait: %s", strerror(errno));
+			errx(1, "epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++) {
 			struct sconn *c = evs[i].data.ptr;
 			bool keep = true;
@@ -524,7 +511,7 @@ static void server(const struct sockaddr_in *sa, enum svc kind)
 					c = calloc(1, sizeof(*c));
 					if (!c ||
 					    (kind == SVC_ECHO && !(c->buf = malloc(ECHO_BUF))))
-						die("out of memory");
+						errx(1, "out of memory");
 					c->fd = fd;
 					if (first) {
 						printf("tcpperf server: first connection cc %s\n",
@@ -535,10 +522,10 @@ static void server(const struct sockaddr_in *sa, enum svc kind)
 						kind == SVC_CHARGEN ? EPOLLIN | EPOLLOUT : EPOLLIN;
 					ev.data.ptr = c;
 					if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
-						die("epoll_ctl: %s", strerror(errno));
+						errx(1, "epoll_ctl: %s", strerror(errno));
 				}
 				if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-					die("accept: %s", strerror(errno));
+					errx(1, "accept: %s", strerror(errno));
 				continue;
 			}
 			switch (kind) {
@@ -578,7 +565,7 @@ static unsigned long long num(const char *s, unsigned long long min, unsigned lo
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (errno || end == s || *end || v < min || v > max)
-		die("bad %s '%s'", what, s);
+		errx(1, "bad %s '%s'", what, s);
 	return v;
 }
 
@@ -592,7 +579,7 @@ static int server_main(int argc, char **argv)
 		switch (opt) {
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &sa.sin_addr) != 1)
-				die("bad IPv4 address '%s'", optarg);
+				errx(1, "bad IPv4 address '%s'", optarg);
 			break;
 		case 'p':
 			port = (int)num(optarg, 1, 65535, "port");
@@ -638,7 +625,7 @@ static int client_main(int argc, char **argv)
 		case 't':
 			o.secs = strtod(optarg, NULL);
 			if (!(o.secs > 0 && o.secs < 86400))
-				die("bad duration '%s'", optarg);
+				errx(1, "bad duration '%s'", optarg);
 			break;
 		case 'n':
 			o.count = num(optarg, 1, UINT64_MAX, "count");
@@ -654,7 +641,7 @@ static int client_main(int argc, char **argv)
 			break;
 		case 'w':
 			if (nwatch == MAX_WATCH)
-				die("at most %d -w", MAX_WATCH);
+				errx(1, "at most %d -w", MAX_WATCH);
 			watch[nwatch++] = (pid_t)num(optarg, 1, INT32_MAX, "pid");
 			break;
 		case 'h':
