@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control messages between libusnet and usnetd: the slow operations
+ * (socket, bind, listen, connect, accept, options...). Each is one
+ * SEQPACKET record, struct ipc_hdr then a fixed-size body, answered by one
+ * record with the same seq; file descriptors (segment memfd, eventfds,
+ * placeholders) travel with SCM_RIGHTS. Data never travels here: it moves
+ * through the fifos of the shared segment (seg.h).
+ *
+ * Sockets are named by (id, gen) as usnetd wrote them into the slot; a
+ * request may name only a socket homed in a segment the channel was given
+ * at hello (its own, or those it inherited across fork).
+ */
+#ifndef USNET_IPC_CTL_MSG_H
+#define USNET_IPC_CTL_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc/abi.h"
+
+enum ctl_msg_type {
+	CTL_HELLO = 100, /* req: ctl_hello (+ inherited segment memfds); rep: ctl_hello_rep + memfd, wake eventfd */
+	CTL_DOORBELL, /* req: ctl_doorbell + its eventfd */
+	CTL_SOCKET, /* req: ctl_sock_req; rep: ctl_sock_rep + placeholder */
+	CTL_BIND, /* req: ctl_sock_req (addr, tid) */
+	CTL_LISTEN, /* req: ctl_sock_req (arg = backlog) */
+	CTL_CONNECT, /* req: ctl_sock_req (addr); rep status 0 = in progress */
+	CTL_ACCEPT, /* req: ctl_sock_req; rep: ctl_sock_rep (addr = peer) + placeholder */
+	CTL_SHUTDOWN, /* req: ctl_sock_req (arg = SHUT_*) */
+	CTL_SETSOCKOPT, /* req: ctl_sock_req (level, name, optval) */
+	CTL_GETSOCKOPT, /* req: ctl_sock_req (level, name); rep: ctl_sock_rep (optval) */
+	CTL_GETNAME, /* req: ctl_sock_req (arg 0 local, 1 peer); rep: ctl_sock_rep (addr) */
+	CTL_CLAIM, /* req: ctl_sock_req + a placeholder fd; rep: ctl_sock_rep */
+	CTL__MAX
+};
+
+#define CTL_OPTVAL_MAX 256u
+
+/* An IPv4 endpoint in network byte order; the shim converts to and from
+ * sockaddr_in and v4-mapped sockaddr_in6. */
+struct ctl_addr {
+	uint32_t addr;
+	uint16_t port;
+	uint16_t pad;
+};
+
+struct ctl_hello {
+	uint32_t pid; /* informational; usnetd trusts SO_PEERCRED */
+	uint32_t flags;
+	char comm[16];
+};
+
+struct ctl_hello_rep {
+	uint32_t session;
+	uint32_t nslots;
+	uint64_t seg_size;
+	uint64_t rx_size;
+	uint64_t tx_size;
+	uint64_t slot_size;
+	uint32_t inherited; /* how many of the passed memfds were recognised */
+	uint32_t pad;
+};
+
+struct ctl_doorbell {
+	uint32_t index; /* < IPC_DOORBELLS */
+	uint32_t pad;
+};
+
+struct ctl_sock_req {
+	uint32_t id, gen; /* the socket (not for CTL_SOCKET) */
+	int32_t domain, type, protocol; /* CTL_SOCKET */
+	int32_t arg; /* backlog, SHUT_*, GETNAME side, accept flags */
+	int32_t tid; /* the calling thread: CTL_BIND judges its capabilities */
+	int32_t level, name; /* options */
+	uint32_t optlen;
+	struct ctl_addr addr;
+	uint8_t optval[CTL_OPTVAL_MAX];
+};
+
+struct ctl_sock_rep {
+	uint32_t id, gen;
+	uint32_t session; /* segment the slot is in (its session id) */
+	uint32_t slot;
+	struct ctl_addr addr;
+	uint32_t optlen;
+	uint32_t pad;
+	uint8_t optval[CTL_OPTVAL_MAX];
+};
+
+_Static_assert(sizeof(struct ctl_hello) == 24, "ctl_hello layout");
+_Static_assert(sizeof(struct ctl_hello_rep) == 48, "ctl_hello_rep layout");
+_Static_assert(sizeof(struct ctl_sock_req) == 48 + CTL_OPTVAL_MAX, "ctl_sock_req layout");
+_Static_assert(sizeof(struct ctl_sock_rep) == 32 + CTL_OPTVAL_MAX, "ctl_sock_rep layout");
+
+/**
+ * ctl_msg_body_size() - the body size a request of @type carries
+ * Return: bytes, or 0 for an unknown type.
+ */
+size_t ctl_msg_req_size(unsigned int type);
+
+/**
+ * ctl_msg_check() - validate a request of @len bytes: header magic and
+ * version, a known type, and the length its type needs.
+ * Return: 0, -EPROTONOSUPPORT (magic/version), -EINVAL.
+ */
+int ctl_msg_check(const void *msg, size_t len);
+
+#endif
