@@ -18,4 +18,7 @@ int cmd_sockets(const struct cli_ctx *ctx, int argc, char **argv);
 /** cmd_stats() - `usnet stats`, nstat style. Return: an exit status. */
 int cmd_stats(const struct cli_ctx *ctx, int argc, char **argv);
 
+/** cmd_run() - `usnet run -- CMD`: exec CMD with libusnet. Return: exit status on failure. */
+int cmd_run(const struct cli_ctx *ctx, int argc, char **argv);
+
 #endif

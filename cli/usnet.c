@@ -23,6 +23,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "run", cmd_run, "run a program with its TCP sockets on usnet (-- CMD ARGS...)" },
 	{ "sockets", cmd_sockets, "TCP sockets, as ss -tn shows them (-a, -l, -i, -o, filters)" },
 	{ "stats", cmd_stats, "counters, as nstat shows them (-a, PATTERN...)" },
 	{ "status", cmd_status, "daemon, link, addresses, routes, neighbours and counters" },

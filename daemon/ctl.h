@@ -18,6 +18,7 @@
 
 #define CTL_MAX_CLIENTS 1024
 #define CTL_MAX_WORKERS 64
+#define CTL_MAX_FDS 16 /* descriptors one message may carry */
 
 struct ctl_outmsg {
 	struct ctl_outmsg *next;
@@ -58,6 +59,13 @@ struct ctl_server {
 	struct admin_req *reqs; /* oldest first */
 	unsigned int nreqs;
 };
+
+/**
+ * ctl_client_detach() - forget @c without closing its socket, which the
+ * caller takes over (a libusnet channel moving to a worker).
+ * Return: the socket.
+ */
+int ctl_client_detach(struct ctl_server *srv, struct ctl_client *c);
 
 /**
  * ctl_open() - create and bind the control socket at @path (its directory

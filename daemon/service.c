@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "proto/stack.h"
+#include "owner.h"
 #include "service.h"
 
 #define ECHO_RING (64u * 1024)
@@ -29,11 +30,8 @@
 #define CHARGEN_PERIOD (CHARGEN_CHARS * (CHARGEN_LINE + 2))
 #define CHARGEN_WRITE_AHEAD (256u * 1024)	/* what the "application" has written */
 
-enum svc_obj_kind { SVC_LISTENER = 1, SVC_CONN };
-
-struct svc_obj {
-	uint8_t kind;
-};
+/* sock.owner of the services' sockets */
+#define svc_obj owner
 
 struct svc_listener {
 	struct svc_obj hdr;
@@ -306,7 +304,7 @@ struct service_set *service_start(struct stack *st, const struct service_spec *s
 			tcp_close(st, tp);
 			goto err;
 		}
-		l->hdr.kind = SVC_LISTENER;
+		l->hdr.kind = OWNER_SVC_LISTENER;
 		l->kind = specs[i].kind;
 		l->port = specs[i].port;
 		l->tp = tp;
@@ -351,7 +349,7 @@ static void conn_accept(struct service_set *set, struct stack *st, struct svc_li
 		tcp_close(st, tp);
 		return;
 	}
-	c->hdr.kind = SVC_CONN;
+	c->hdr.kind = OWNER_SVC_CONN;
 	c->kind = l->kind;
 	c->set = set;
 	c->tp = tp;
@@ -397,30 +395,21 @@ static void conn_event(struct service_set *set, struct stack *st, struct svc_con
 	}
 }
 
-unsigned int service_events(struct service_set *set, struct stack *st, unsigned int budget)
+void service_event(struct service_set *set, struct stack *st, struct sock *sk, uint32_t ev)
 {
-	unsigned int done = 0;
-	struct sock *sk;
+	struct svc_obj *obj = sk->owner;
 
-	while (done < budget && (sk = stack_event_pop(st))) {
-		struct svc_obj *obj = sk->owner;
-		uint32_t ev = sk->events;
+	if (!obj || !set)
+		return;
+	if (obj->kind == OWNER_SVC_LISTENER) {
+		struct svc_listener *l = (struct svc_listener *)obj;
+		struct tcp_sock *child;
 
-		sk->events = 0;
-		done++;
-		if (!obj || !set)
-			continue;
-		if (obj->kind == SVC_LISTENER) {
-			struct svc_listener *l = (struct svc_listener *)obj;
-			struct tcp_sock *child;
-
-			while ((child = tcp_accept(st, l->tp)))
-				conn_accept(set, st, l, child);
-		} else {
-			conn_event(set, st, (struct svc_conn *)obj, ev);
-		}
+		while ((child = tcp_accept(st, l->tp)))
+			conn_accept(set, st, l, child);
+	} else {
+		conn_event(set, st, (struct svc_conn *)obj, ev);
 	}
-	return done;
 }
 
 void service_stop(struct service_set *set, struct stack *st)

@@ -45,8 +45,8 @@ struct service_set;
 struct service_set *service_start(struct stack *st, const struct service_spec *specs,
 				  unsigned int n);
 
-/** service_events() - drain @st's event queue (at most @budget sockets) */
-unsigned int service_events(struct service_set *set, struct stack *st, unsigned int budget);
+/** service_event() - handle events @ev of @sk, a socket a service owns */
+void service_event(struct service_set *set, struct stack *st, struct sock *sk, uint32_t ev);
 
 /** service_stop() - close every listener and connection (at shutdown) */
 void service_stop(struct service_set *set, struct stack *st);

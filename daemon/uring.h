@@ -18,11 +18,24 @@ enum uring_ud_kind {
 	UD_TX = 2,
 	UD_WAKE = 3,
 	UD_CANCEL = 4,
+	UD_CHAN = 5, /* a session's control channel: idx = session id */
+	UD_PH = 6, /* a shim socket's placeholder: idx = id, ext = gen */
 };
 
 static inline uint64_t uring_ud(enum uring_ud_kind kind, uint32_t idx)
 {
 	return (uint64_t)kind << 56 | idx;
+}
+
+/* ... with 24 more bits above the index */
+static inline uint64_t uring_ud_ext(enum uring_ud_kind kind, uint32_t idx, uint32_t ext)
+{
+	return (uint64_t)kind << 56 | (uint64_t)(ext & 0xffffffu) << 32 | idx;
+}
+
+static inline uint32_t uring_ud_ext_of(uint64_t ud)
+{
+	return (uint32_t)(ud >> 32) & 0xffffffu;
 }
 
 static inline enum uring_ud_kind uring_ud_kind(uint64_t ud)

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "sockdiag.h"
 #include "vnet.h"
+#include "shimsock.h"
 #include "worker.h"
 
 #define WORKER_RING_ENTRIES 512
@@ -74,7 +75,7 @@ static void worker_trace(void *arg, unsigned int cat, const char *fmt, ...)
 	log_debug("worker %u: %s", w->id, buf);
 }
 
-static struct io_uring_sqe *worker_sqe(struct worker *w)
+struct io_uring_sqe *worker_get_sqe(struct worker *w)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
@@ -91,7 +92,7 @@ static void worker_arm_wake(struct worker *w)
 
 	if (w->wake_armed)
 		return;
-	sqe = worker_sqe(w);
+	sqe = worker_get_sqe(w);
 	if (!sqe)
 		return;
 	io_uring_prep_read(sqe, w->wake_fd, &w->wake_buf, sizeof(w->wake_buf), 0);
@@ -122,7 +123,7 @@ static void worker_arm_rx(struct worker *w)
 {
 	/* Without buffers a read would fail at once with -ENOBUFS. */
 	while (w->rx_armed < w->rx_depth && w->rx_posted > w->rx_armed) {
-		struct io_uring_sqe *sqe = worker_sqe(w);
+		struct io_uring_sqe *sqe = worker_get_sqe(w);
 
 		if (!sqe)
 			return;
@@ -220,7 +221,7 @@ static void worker_tx_done(struct worker *w, const struct io_uring_cqe *cqe)
 static void worker_tx_flush(struct worker *w)
 {
 	while (w->ntx_free && stack_tx_pending(&w->st)) {
-		struct io_uring_sqe *sqe = worker_sqe(w);
+		struct io_uring_sqe *sqe = worker_get_sqe(w);
 		uint32_t idx;
 		struct tx_slot *s;
 		struct pkt *p;
@@ -316,6 +317,16 @@ static enum uring_ud_kind worker_complete(struct worker *w, const struct io_urin
 	case UD_WAKE:
 		w->wake_armed = false;
 		break;
+	case UD_CHAN:
+		session_chan_ready(w, uring_ud_idx(cqe->user_data), cqe->res,
+				   cqe->flags & IORING_CQE_F_MORE);
+		break;
+	case UD_PH:
+		/* -ECANCELED at shutdown; otherwise the placeholder hung up. */
+		if (cqe->res > 0)
+			shimsock_hup(w, uring_ud_idx(cqe->user_data),
+				     uring_ud_ext_of(cqe->user_data));
+		break;
 	default:
 		break;
 	}
@@ -354,7 +365,7 @@ static unsigned int worker_reap(struct worker *w, uint64_t now, bool *squeezed)
 static void worker_drain(struct worker *w)
 {
 	uint64_t deadline = worker_now_ns() + 1000000000ull;
-	struct io_uring_sqe *sqe = worker_sqe(w);
+	struct io_uring_sqe *sqe = worker_get_sqe(w);
 	bool cancelled = false;
 
 	if (!sqe)
@@ -383,6 +394,26 @@ static void worker_drain(struct worker *w)
 			w->id);
 }
 
+/* Hand proto's socket events to their owners. */
+static void worker_events(struct worker *w)
+{
+	unsigned int n = 0;
+	struct sock *sk;
+
+	while (n++ < WORKER_EVENT_BUDGET && (sk = stack_event_pop(&w->st))) {
+		struct owner *o = sk->owner;
+		uint32_t ev = sk->events;
+
+		sk->events = 0;
+		if (!o)
+			continue;
+		if (o->kind == OWNER_SHIM)
+			shimsock_event(w, sk, ev);
+		else
+			service_event(w->services, &w->st, sk, ev);
+	}
+}
+
 static void worker_loop(struct worker *w)
 {
 	uint64_t busy_ns = (uint64_t)w->cfg->busy_poll_us * 1000;
@@ -400,11 +431,13 @@ static void worker_loop(struct worker *w)
 		stack_poll(&w->st, now);
 		if (now >= stack_next_timer(&w->st))
 			stack_timers(&w->st, now);
-		/* Applications (the built-in services) run between the stack's
-		 * input and the transmit batch, so that their replies leave in
-		 * the same round. */
-		if (w->services)
-			service_events(w->services, &w->st, WORKER_EVENT_BUDGET);
+		/* Applications (the built-in services, libusnet's clients)
+		 * run between the stack's input and the transmit batch, so that
+		 * their replies leave in the same round. */
+		session_adopt_new(w);
+		done += session_kicks(w);
+		worker_events(w);
+		shimsock_wake_flush(w);
 		worker_commands(w);
 		worker_tx_flush(w);
 		worker_refill_rx(w);
@@ -430,6 +463,10 @@ static void worker_loop(struct worker *w)
 		}
 		last_busy = false;
 
+		/* Clients kick us through shared memory while we run; before
+		 * sleeping, tell them to ring instead (doorbell.h). */
+		if (session_set_sleeping(w, true))
+			continue;
 		next = stack_next_timer(&w->st);
 		w->stats.sleeps++;
 		if (next == UINT64_MAX) {
@@ -447,6 +484,7 @@ static void worker_loop(struct worker *w)
 				io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
 			}
 		}
+		session_set_sleeping(w, false);
 		w->stats.wakeups++;
 	}
 }
@@ -492,6 +530,9 @@ static int worker_init(struct worker *w)
 		w->st.trace_mask = ~0u;
 	}
 
+	rc = session_table_init(&w->sessions);
+	if (rc)
+		return rc;
 	rc = uring_setup(&w->ring, WORKER_RING_ENTRIES, &w->caps);
 	if (rc) {
 		log_err("worker %u: io_uring_queue_init: %s%s", w->id, strerror(-rc),
@@ -595,12 +636,13 @@ static void *worker_main(void *arg)
 	worker_loop(w);
 	/* Connections end as a process's sockets do when it exits: FIN, or
 	 * RST for unread data, sent before the link closes. */
+	session_table_fini(w);
 	if (w->services) {
 		service_stop(w->services, &w->st);
 		w->services = NULL;
-		worker_tx_flush(w);
-		io_uring_submit(&w->ring);
 	}
+	worker_tx_flush(w);
+	io_uring_submit(&w->ring);
 	worker_drain(w);
 	return NULL;
 }

@@ -19,6 +19,7 @@
 #include "link.h"
 #include "proto/stack.h"
 #include "service.h"
+#include "session.h"
 #include "uring.h"
 
 /* Per-worker counters, /proc/net/softnet_stat style plus the link's own. */
@@ -30,7 +31,8 @@
 	X(wakeups)      \
 	X(rx_nobufs)    \
 	X(rx_rearms)    \
-	X(commands)
+	X(commands)     \
+	X(ctl_requests)
 
 struct worker_stats {
 #define WS_FIELD(n) uint64_t n;
@@ -112,6 +114,9 @@ struct worker {
 	_Atomic bool stop;
 
 	struct service_set *services;
+	struct session_table sessions; /* libusnet clients */
+	struct shim_sock *shim_wake; /* sockets whose doorbells ring after this round */
+	unsigned int shim_socks;
 
 	struct worker_stats stats;
 	struct link_stats lstats;
@@ -146,6 +151,9 @@ struct worker_cmd *worker_done_pop(struct worker *w);
 /** worker_snapshot_alloc() - sized for @w's tables. Return: NULL on ENOMEM. */
 struct worker_snapshot *worker_snapshot_alloc(const struct worker *w);
 void worker_snapshot_free(struct worker_snapshot *s);
+
+/** worker_get_sqe() - an SQE of @w's ring (submitting if full), or NULL */
+struct io_uring_sqe *worker_get_sqe(struct worker *w);
 
 /** worker_now_ns() - CLOCK_MONOTONIC in ns, the clock every stack runs on */
 uint64_t worker_now_ns(void);

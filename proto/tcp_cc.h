@@ -36,7 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TCP_CC_NAME_MAX 16
+#include "tcp_info.h" /* TCP_CC_NAME_MAX */
 #define TCP_CC_PRIV_SIZE 128
 #define TCP_INIT_CWND 10		/* RFC 6928 */
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu

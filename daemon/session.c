@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sessions of libusnet clients (see session.h): the hello on the control
+ * thread (segment creation and sealing, version check, inherited segments)
+ * and, on the worker, the channel's requests, the kick bitmaps and the
+ * doorbells.
+ *
+ * A client can write anything into its segment and send anything on its
+ * channel: every index read from shared memory is bounded by usnetd's own
+ * copy of the geometry, every request is sized by ctl_msg_check() before
+ * it is read, and any fd it passes is checked for what it must be.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ipc/ctl_msg.h"
+#include "ipc/doorbell.h"
+#include "log.h"
+#include "shimsock.h"
+#include "worker.h"
+
+#define SESSION_FDS_MAX 16 /* fds one request may carry */
+
+/* --- replies ---------------------------------------------------------------------- */
+
+static int send_reply(int fd, const struct ipc_hdr *req, int status, const void *body,
+		      size_t blen, const int *fds, unsigned int nfds)
+{
+	uint8_t buf[sizeof(struct ipc_hdr) + sizeof(struct ctl_sock_rep)];
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(int) * 2)];
+	} cm;
+	struct ipc_hdr h = {
+		.magic = IPC_MAGIC,
+		.version = IPC_VERSION,
+		.type = req->type,
+		.seq = req->seq,
+		.len = (uint32_t)(sizeof(h) + blen),
+		.status = status,
+		.flags = IPC_F_REPLY,
+	};
+	struct iovec iov = { buf, sizeof(h) + blen };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	memcpy(buf, &h, sizeof(h));
+	if (blen)
+		memcpy(buf + sizeof(h), body, blen);
+	if (nfds) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm.h.cmsg_level = SOL_SOCKET;
+		cm.h.cmsg_type = SCM_RIGHTS;
+		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
+	}
+	/* The client waits for this reply: its socket buffer has room unless
+	 * it misbehaves, and then it loses its channel. */
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- the session table -------------------------------------------------------------- */
+
+int session_table_init(struct session_table *t)
+{
+	memset(t->sess, 0, sizeof(t->sess));
+	memset(t->reserved, 0, sizeof(t->reserved));
+	t->nsess = 0;
+	t->new_head = NULL;
+	return -pthread_mutex_init(&t->new_lock, NULL);
+}
+
+struct session *session_get(struct worker *w, uint32_t id)
+{
+	return id && id < SESSION_MAX ? w->sessions.sess[id] : NULL;
+}
+
+bool session_may_use(const struct session *s, const struct session *home)
+{
+	if (s == home)
+		return true;
+	for (unsigned int i = 0; i < s->ninherit; i++)
+		if (s->inherit[i] == home)
+			return true;
+	return false;
+}
+
+static void session_free(struct session *s)
+{
+	if (s->base)
+		munmap(s->base, s->seg_size);
+	if (s->memfd >= 0)
+		close(s->memfd);
+	for (unsigned int i = 0; s->db_fd && i < IPC_DOORBELLS; i++)
+		if (s->db_fd[i] >= 0)
+			close(s->db_fd[i]);
+	if (s->chan_fd >= 0)
+		close(s->chan_fd);
+	free(s->db_fd);
+	free(s->slots);
+	free(s->slot_gen);
+	free(s);
+}
+
+/*
+ * The last reference is dropped under new_lock, so that the control thread,
+ * which takes references to inherited sessions under the same lock, never
+ * revives one that is being freed. Only the worker drops references of a
+ * session in the table; the control thread drops only the one reference of
+ * a session it never handed over (whose id is merely reserved).
+ */
+void session_put(struct worker *w, struct session *s)
+{
+	struct session_table *t = &w->sessions;
+	struct session *inh[SESSION_INHERIT_MAX];
+	unsigned int ninh;
+
+	pthread_mutex_lock(&t->new_lock);
+	if (atomic_fetch_sub(&s->refs, 1) != 1) {
+		pthread_mutex_unlock(&t->new_lock);
+		return;
+	}
+	if (t->sess[s->id] == s) {
+		t->sess[s->id] = NULL;
+		t->nsess--;
+	}
+	t->reserved[s->id] = false;
+	pthread_mutex_unlock(&t->new_lock);
+	log_debug("session %u (pid %d %s) ended", s->id, (int)s->pid, s->comm);
+	ninh = s->ninherit;
+	memcpy(inh, s->inherit, sizeof(inh));
+	s->ninherit = 0;
+	session_free(s);
+	for (unsigned int i = 0; i < ninh; i++)
+		session_put(w, inh[i]);
+}
+
+void session_table_fini(struct worker *w)
+{
+	struct session_table *t = &w->sessions;
+
+	for (uint32_t id = 1; id < SESSION_MAX; id++) {
+		struct session *s = t->sess[id];
+
+		if (!s)
+			continue;
+		shimsock_close_all(w, s);
+		if (s->chan_fd >= 0) {
+			close(s->chan_fd);
+			s->chan_fd = -1;
+			session_put(w, s);
+		}
+	}
+	pthread_mutex_lock(&t->new_lock);
+	while (t->new_head) {
+		struct session *s = t->new_head;
+
+		t->new_head = s->next_new;
+		pthread_mutex_unlock(&t->new_lock);
+		session_put(w, s);
+		pthread_mutex_lock(&t->new_lock);
+	}
+	pthread_mutex_unlock(&t->new_lock);
+	pthread_mutex_destroy(&t->new_lock);
+}
+
+/* --- hello (control thread) ------------------------------------------------------- */
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+	uint64_t p = IPC_PAGE;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static int seg_create(struct session *s, const struct worker *w)
+{
+	char name[32];
+	struct stat stb;
+
+	s->rx_size = pow2_at_least(w->st.cfg.tun.tcp_rmem[2]);
+	s->tx_size = pow2_at_least(w->st.cfg.tun.tcp_wmem[2]);
+	s->nslots = SESSION_SLOTS;
+	s->slot_size = IPC_PAGE + s->rx_size + s->tx_size;
+	s->seg_size = ipc_seg_size(s->nslots, s->rx_size, s->tx_size);
+	snprintf(name, sizeof(name), "usnet-%d", (int)s->pid);
+	s->memfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (s->memfd < 0)
+		return -errno;
+	if (ftruncate(s->memfd, (off_t)s->seg_size) < 0)
+		return -errno;
+	/* The client may never shrink the file under our mapping (SIGBUS in
+	 * usnetd) nor change the seals; punching holes stays possible. */
+	if (fcntl(s->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -errno;
+	if (fstat(s->memfd, &stb) < 0)
+		return -errno;
+	s->ino = stb.st_ino;
+	s->base = mmap(NULL, s->seg_size, PROT_READ | PROT_WRITE, MAP_SHARED, s->memfd, 0);
+	if (s->base == MAP_FAILED) {
+		s->base = NULL;
+		return -errno;
+	}
+	s->hdr = (struct ipc_seg_hdr *)s->base;
+	s->hdr->magic = IPC_SEG_MAGIC;
+	s->hdr->version = IPC_VERSION;
+	s->hdr->session = s->id;
+	s->hdr->nslots = s->nslots;
+	s->hdr->slot_size = s->slot_size;
+	s->hdr->rx_size = s->rx_size;
+	s->hdr->tx_size = s->tx_size;
+	s->hdr->seg_size = s->seg_size;
+	s->slots = calloc(s->nslots, sizeof(*s->slots));
+	s->slot_gen = calloc(s->nslots, sizeof(*s->slot_gen));
+	s->db_fd = malloc(IPC_DOORBELLS * sizeof(int));
+	if (!s->slots || !s->slot_gen || !s->db_fd)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < IPC_DOORBELLS; i++)
+		s->db_fd[i] = -1;
+	return 0;
+}
+
+/* Take a reference to the session whose segment @fd is, if it is one. */
+static struct session *find_inherited(struct session_table *t, int fd)
+{
+	struct session *found = NULL;
+	struct stat stb;
+
+	if (fstat(fd, &stb) < 0)
+		return NULL;
+	pthread_mutex_lock(&t->new_lock);
+	for (uint32_t id = 1; id < SESSION_MAX && !found; id++) {
+		struct session *s = t->sess[id];
+
+		if (s && s->ino == stb.st_ino && atomic_load(&s->refs) > 0) {
+			atomic_fetch_add(&s->refs, 1);
+			found = s;
+		}
+	}
+	pthread_mutex_unlock(&t->new_lock);
+	return found;
+}
+
+/* An id is reserved at hello and the session enters the table only when the
+ * worker adopts it: the worker never sees a half-built session. */
+static uint32_t session_id_alloc(struct session_table *t)
+{
+	uint32_t id = 0;
+
+	pthread_mutex_lock(&t->new_lock);
+	for (uint32_t i = 1; i < SESSION_MAX; i++) {
+		if (!t->reserved[i]) {
+			t->reserved[i] = true;
+			id = i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->new_lock);
+	return id;
+}
+
+int session_hello(struct ctl_server *srv, struct ctl_client *c, struct worker *w,
+		  const void *msg, size_t len, int *fds, unsigned int nfds)
+{
+	struct session_table *t = &w->sessions;
+	struct ctl_hello_rep rep = { 0 };
+	struct ctl_hello hello;
+	struct ipc_hdr h;
+	struct session *s;
+	int rc, out[2];
+
+	memcpy(&h, msg, sizeof(h));
+	rc = ctl_msg_check(msg, len);
+	if (rc) {
+		/* The reply's header carries the version usnetd speaks. */
+		send_reply(c->fd, &h, rc, NULL, 0, NULL, 0);
+		goto err_fds;
+	}
+	memcpy(&hello, (const uint8_t *)msg + sizeof(h), sizeof(hello));
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		rc = -ENOMEM;
+		goto err_reply;
+	}
+	s->chan_fd = -1;
+	s->memfd = -1;
+	s->pid = c->pid;
+	s->uid = c->uid;
+	s->gid = c->gid;
+	memcpy(s->comm, hello.comm, sizeof(s->comm) - 1);
+	for (size_t i = 0; i < sizeof(s->comm) && s->comm[i]; i++)
+		if (s->comm[i] < ' ' || s->comm[i] > '~')
+			s->comm[i] = '?';
+	atomic_init(&s->refs, 1); /* the channel */
+	s->id = session_id_alloc(t);
+	if (!s->id) {
+		rc = -EMFILE;
+		free(s);
+		goto err_reply;
+	}
+	rc = seg_create(s, w);
+	if (rc)
+		goto err_sess;
+	for (unsigned int i = 0; i < nfds && s->ninherit < SESSION_INHERIT_MAX; i++) {
+		struct session *inh = find_inherited(t, fds[i]);
+
+		if (inh)
+			s->inherit[s->ninherit++] = inh;
+	}
+	rep.session = s->id;
+	rep.nslots = s->nslots;
+	rep.seg_size = s->seg_size;
+	rep.rx_size = s->rx_size;
+	rep.tx_size = s->tx_size;
+	rep.slot_size = s->slot_size;
+	rep.inherited = s->ninherit;
+	out[0] = s->memfd;
+	out[1] = w->wake_fd;
+	/* From here on only the worker may drop the session (it may hold
+	 * inherited references): it adopts it even if the reply is lost, and
+	 * then drops it at once. */
+	rc = send_reply(c->fd, &h, 0, &rep, sizeof(rep), out, 2);
+	if (!rc)
+		s->chan_fd = ctl_client_detach(srv, c);
+	log_debug("session %u: pid %d uid %u %s, %u inherited segment(s)", s->id, (int)s->pid,
+		  (unsigned int)s->uid, s->comm, s->ninherit);
+	pthread_mutex_lock(&t->new_lock);
+	s->next_new = t->new_head;
+	t->new_head = s;
+	pthread_mutex_unlock(&t->new_lock);
+	if (eventfd_write(w->wake_fd, 1) < 0)
+		log_ratelimited(LOG_LVL_ERR, "session: eventfd_write: %s", strerror(errno));
+	goto err_fds;
+err_sess:
+	log_ratelimited(LOG_LVL_WARN, "session for pid %d uid %u: %s", (int)c->pid,
+			(unsigned int)c->uid, strerror(-rc));
+	session_put(w, s);
+err_reply:
+	send_reply(c->fd, &h, rc, NULL, 0, NULL, 0);
+err_fds:
+	for (unsigned int i = 0; i < nfds; i++)
+		close(fds[i]);
+	return rc;
+}
+
+/* --- the channel (worker) --------------------------------------------------------- */
+
+static void chan_arm(struct worker *w, struct session *s)
+{
+	struct io_uring_sqe *sqe;
+
+	if (s->chan_armed || s->chan_fd < 0)
+		return;
+	sqe = worker_get_sqe(w);
+	if (!sqe)
+		return;
+	io_uring_prep_poll_multishot(sqe, s->chan_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, uring_ud(UD_CHAN, s->id));
+	s->chan_armed = true;
+}
+
+void session_adopt_new(struct worker *w)
+{
+	struct session_table *t = &w->sessions;
+	struct session *list;
+
+	if (!atomic_load_explicit((_Atomic(struct session *) *)&t->new_head,
+				  memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&t->new_lock);
+	list = t->new_head;
+	t->new_head = NULL;
+	pthread_mutex_unlock(&t->new_lock);
+	while (list) {
+		struct session *s = list;
+
+		list = s->next_new;
+		pthread_mutex_lock(&t->new_lock);
+		t->sess[s->id] = s;
+		t->nsess++;
+		pthread_mutex_unlock(&t->new_lock);
+		if (s->chan_fd < 0)
+			session_put(w, s);
+		else
+			chan_arm(w, s);
+	}
+}
+
+static void chan_close(struct worker *w, struct session *s)
+{
+	if (s->chan_fd < 0)
+		return;
+	close(s->chan_fd);
+	s->chan_fd = -1;
+	/* Its doorbells go with the process; sockets homed here stay while
+	 * other processes (forked children) hold them. */
+	for (unsigned int i = 0; i < IPC_DOORBELLS; i++) {
+		if (s->db_fd[i] >= 0) {
+			close(s->db_fd[i]);
+			s->db_fd[i] = -1;
+		}
+	}
+	session_put(w, s);
+}
+
+static bool is_eventfd(int fd)
+{
+	char path[32], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = 0;
+	return strcmp(link, "anon_inode:[eventfd]") == 0;
+}
+
+static int req_doorbell(struct session *s, const struct ctl_doorbell *d, int *fds,
+			unsigned int *nfds)
+{
+	int fd;
+
+	if (d->index >= IPC_DOORBELLS || *nfds != 1 || !is_eventfd(fds[0]))
+		return -EINVAL;
+	fd = fds[0];
+	*nfds = 0;
+	/* Writes must never block the worker (the counter could be near
+	 * its maximum); the flag is the client's too, and it polls anyway. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (s->db_fd[d->index] >= 0)
+		close(s->db_fd[d->index]);
+	s->db_fd[d->index] = fd;
+	return 0;
+}
+
+static void chan_request(struct worker *w, struct session *s, const uint8_t *msg, size_t len,
+			 int *fds, unsigned int nfds)
+{
+	struct ctl_sock_rep rep;
+	struct ctl_sock_req req;
+	struct ipc_hdr h;
+	int rc, ph = -1;
+	size_t blen = 0;
+
+	w->stats.ctl_requests++;
+	if (len < sizeof(h)) {
+		rc = -EINVAL;
+		goto out_close;
+	}
+	memcpy(&h, msg, sizeof(h));
+	rc = ctl_msg_check(msg, len);
+	if (rc)
+		goto reply;
+	memset(&rep, 0, sizeof(rep));
+	switch (h.type) {
+	case CTL_DOORBELL: {
+		struct ctl_doorbell d;
+
+		memcpy(&d, msg + sizeof(h), sizeof(d));
+		rc = req_doorbell(s, &d, fds, &nfds);
+		break;
+	}
+	case CTL_HELLO:
+		rc = -EISCONN;
+		break;
+	case CTL_SOCKET:
+		memcpy(&req, msg + sizeof(h), sizeof(req));
+		rc = shimsock_socket(w, s, &req, &rep, &ph);
+		blen = sizeof(rep);
+		break;
+	default:
+		memcpy(&req, msg + sizeof(h), sizeof(req));
+		rc = shimsock_request(w, s, h.type, &req, &rep, &ph);
+		blen = sizeof(rep);
+		break;
+	}
+reply:
+	if (send_reply(s->chan_fd, &h, rc, &rep, rc < 0 ? 0 : blen, &ph, ph >= 0) < 0) {
+		log_ratelimited(LOG_LVL_INFO, "session %u (pid %d): reply lost: %s", s->id,
+				(int)s->pid, strerror(errno));
+		chan_close(w, s);
+	}
+	if (ph >= 0)
+		close(ph);
+out_close:
+	for (unsigned int i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
+void session_chan_ready(struct worker *w, uint32_t id, int res, bool more)
+{
+	struct session *s = session_get(w, id);
+	uint64_t buf[(sizeof(struct ipc_hdr) + sizeof(struct ctl_sock_req)) / 8 + 8];
+
+	if (!s)
+		return;
+	if (!more)
+		s->chan_armed = false;
+	for (unsigned int n = 0; s->chan_fd >= 0 && n < 64; n++) {
+		union {
+			struct cmsghdr h;
+			uint8_t b[CMSG_SPACE(sizeof(int) * SESSION_FDS_MAX)];
+		} cm;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+				     .msg_controllen = sizeof(cm.b) };
+		int fds[SESSION_FDS_MAX];
+		unsigned int nfds = 0;
+		struct cmsghdr *ch;
+		ssize_t r;
+
+		r = recvmsg(s->chan_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (r <= 0) {
+			chan_close(w, s);
+			return;
+		}
+		for (ch = CMSG_FIRSTHDR(&mh); ch; ch = CMSG_NXTHDR(&mh, ch)) {
+			if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t i = 0; i < (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(ch) + i * sizeof(int), sizeof(fd));
+				if (nfds < SESSION_FDS_MAX)
+					fds[nfds++] = fd;
+				else
+					close(fd);
+			}
+		}
+		if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+			for (unsigned int i = 0; i < nfds; i++)
+				close(fds[i]);
+			log_ratelimited(LOG_LVL_WARN, "session %u (pid %d): oversized request; closed",
+					s->id, (int)s->pid);
+			chan_close(w, s);
+			return;
+		}
+		chan_request(w, s, (const uint8_t *)buf, (size_t)r, fds, nfds);
+	}
+	s = session_get(w, id);
+	if (s)
+		chan_arm(w, s);
+}
+
+/* --- kicks, sleeping, doorbells (worker) ------------------------------------------ */
+
+unsigned int session_kicks(struct worker *w)
+{
+	struct session_table *t = &w->sessions;
+	unsigned int n = 0;
+
+	for (uint32_t id = 1, seen = 0; id < SESSION_MAX && seen < t->nsess; id++) {
+		struct session *s = t->sess[id];
+		uint64_t sum;
+
+		if (!s || !s->hdr)
+			continue;
+		seen++;
+		if (!atomic_load_explicit(&s->hdr->kick_summary, memory_order_relaxed))
+			continue;
+		sum = atomic_exchange(&s->hdr->kick_summary, 0);
+		while (sum) {
+			unsigned int wi = (unsigned int)__builtin_ctzll(sum);
+			uint64_t bits;
+
+			sum &= sum - 1;
+			if (wi >= (s->nslots + 63) / 64)
+				continue;
+			bits = atomic_exchange(&s->hdr->kick[wi], 0);
+			while (bits) {
+				uint32_t slot = wi * 64 + (uint32_t)__builtin_ctzll(bits);
+
+				bits &= bits - 1;
+				if (slot < s->nslots && s->slots[slot]) {
+					shimsock_kick(w, s, slot);
+					n++;
+				}
+			}
+		}
+	}
+	return n;
+}
+
+bool session_set_sleeping(struct worker *w, bool sleeping)
+{
+	struct session_table *t = &w->sessions;
+	bool kicked = false;
+
+	for (uint32_t id = 1, seen = 0; id < SESSION_MAX && seen < t->nsess; id++) {
+		struct session *s = t->sess[id];
+
+		if (!s || !s->hdr)
+			continue;
+		seen++;
+		atomic_store(&s->hdr->worker_sleeping, sleeping ? 1u : 0u);
+	}
+	if (!sleeping)
+		return false;
+	/* doorbell.h: the flag is set before the last look at the kicks. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (uint32_t id = 1, seen = 0; id < SESSION_MAX && seen < t->nsess && !kicked; id++) {
+		struct session *s = t->sess[id];
+
+		if (!s || !s->hdr)
+			continue;
+		seen++;
+		kicked = atomic_load(&s->hdr->kick_summary) != 0;
+	}
+	if (kicked)
+		session_set_sleeping(w, false);
+	return kicked;
+}
+
+void session_ring_doorbell(struct session *s, uint32_t db)
+{
+	if (db >= IPC_DOORBELLS || s->db_fd[db] < 0 || !ipc_db_ring(s->hdr, db))
+		return;
+	if (eventfd_write(s->db_fd[db], 1) < 0 && errno != EAGAIN)
+		log_ratelimited(LOG_LVL_INFO, "session %u: doorbell %u: %s", s->id, db,
+				strerror(errno));
+}
+
+/* --- slots ------------------------------------------------------------------------- */
+
+int session_slot_alloc(struct session *s)
+{
+	for (uint32_t n = 0; n < s->nslots; n++) {
+		uint32_t i = (s->slot_hint + n) % s->nslots;
+		struct ipc_sock *ss;
+
+		if (s->slots[i])
+			continue;
+		ss = session_slot(s, i);
+		memset(ss, 0, sizeof(*ss));
+		ss->id = s->id << 16 | i;
+		ss->gen = ++s->slot_gen[i];
+		s->slot_hint = i + 1;
+		s->slots_used++;
+		return (int)i;
+	}
+	return -EMFILE;
+}
+
+void session_slot_free(struct session *s, uint32_t slot)
+{
+	uint64_t off = ipc_seg_slot_off(s->slot_size, slot);
+
+	s->slots[slot] = NULL;
+	s->slots_used--;
+	atomic_store(&session_slot(s, slot)->state, IPC_SOCK_GONE);
+	/* The rings' pages go back to the kernel; the page with the state
+	 * stays, so that a process still holding a stale handle reads GONE. */
+	if (fallocate(s->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(off + IPC_PAGE),
+		      (off_t)(s->slot_size - IPC_PAGE)) < 0)
+		log_ratelimited(LOG_LVL_WARN, "session %u: punching slot %u: %s", s->id, slot,
+				strerror(errno));
+}

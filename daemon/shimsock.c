@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The daemon's half of libusnet sockets (see shimsock.h): proto's stream
+ * operations over the slot's fifos, readiness published to the slot after
+ * every event, doorbells rung once per worker round, placeholders watched
+ * for hang-up through io_uring, and the per-socket control requests.
+ *
+ * Readiness. usnetd publishes what only it knows (ipc_sock.ready: state,
+ * FIN received, error, accept queue) and bumps ipc_sock.seq on every event,
+ * as the kernel's wakeups do; the client derives POLLIN and POLLOUT from
+ * the fifos themselves. Doorbells of the sockets that changed in a round
+ * are rung after the round (shimsock_wake_flush()), with a full fence
+ * between the publication and the look at the waiters (doorbell.h).
+ */
+#include "shimsock.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ipc/doorbell.h"
+#include "log.h"
+#include "proto/tcp.h"
+#include "session.h"
+#include "tcpinfo.h"
+#include "worker.h"
+
+#define CAP_NET_BIND_SERVICE_BIT 10
+#define PORT_PRIVILEGED_BELOW 1024 /* net.ipv4.ip_unprivileged_port_start */
+
+/* --- payload streams over the slot's fifos ----------------------------------------- */
+
+static size_t ss_tx_avail(void *ctx)
+{
+	struct shim_sock *s = ctx;
+	int64_t used = ipc_fifo_used(&s->tx);
+
+	return used < 0 ? 0 : (size_t)used;
+}
+
+static size_t ss_tx_peek(void *ctx, void *buf, size_t len)
+{
+	struct shim_sock *s = ctx;
+	ssize_t n = ipc_fifo_peek(&s->tx, 0, buf, len);
+
+	return n < 0 ? 0 : (size_t)n;
+}
+
+static void ss_tx_consume(void *ctx, size_t len)
+{
+	struct shim_sock *s = ctx;
+
+	ipc_fifo_consume(&s->tx, len);
+}
+
+static size_t ss_rx_queued(void *ctx)
+{
+	struct shim_sock *s = ctx;
+	int64_t used = ipc_fifo_used(&s->rx);
+
+	return used < 0 ? 0 : (size_t)used;
+}
+
+static size_t ss_rx_append(void *ctx, const void *buf, size_t len)
+{
+	struct shim_sock *s = ctx;
+	ssize_t n = ipc_fifo_write(&s->rx, s->rx.size, buf, len);
+
+	if (n <= 0)
+		return 0;
+	/* Half the buffer queued: the window the peer sees has shrunk enough
+	 * that the client's next read should tell us (tcp_recved()). */
+	if (s->tp && ss_rx_queued(s) * 2 >= s->tp->sk.rcvbuf)
+		atomic_store_explicit(&s->ss->rx_kick, 1, memory_order_relaxed);
+	return (size_t)n;
+}
+
+static const struct sk_stream_ops ss_ops = {
+	.tx_avail = ss_tx_avail,
+	.tx_peek = ss_tx_peek,
+	.tx_consume = ss_tx_consume,
+	.rx_append = ss_rx_append,
+	.rx_queued = ss_rx_queued,
+};
+
+/* --- readiness and wakeups --------------------------------------------------------- */
+
+static void ss_publish(struct worker *w, struct shim_sock *s)
+{
+	struct tcp_sock *tp = s->tp;
+	uint32_t r = 0;
+
+	if (!tp)
+		return;
+	switch (tp->state) {
+	case TCP_LISTEN:
+		r |= IPC_R_LISTENING;
+		if (tp->lq.acceptq_len)
+			r |= IPC_R_ACCEPT;
+		break;
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+		r |= IPC_R_CONNECTING;
+		break;
+	case TCP_CLOSE:
+		break;
+	default:
+		s->connected = true;
+		break;
+	}
+	if (s->connected)
+		r |= IPC_R_CONNECTED;
+	if (tp->shutdown & RCV_SHUTDOWN)
+		r |= IPC_R_RDHUP;
+	if (tp->shutdown & SEND_SHUTDOWN)
+		r |= IPC_R_WRHUP;
+	if (tp->state == TCP_CLOSE || tp->shutdown == (RCV_SHUTDOWN | SEND_SHUTDOWN))
+		r |= IPC_R_HUP | IPC_R_WRHUP;
+	if (tp->sk.err) {
+		atomic_store(&s->ss->err, tp->sk.err);
+		tp->sk.err = 0;
+	}
+	if (atomic_load_explicit(&s->ss->err, memory_order_relaxed))
+		r |= IPC_R_ERR;
+	atomic_store_explicit(&s->ss->tx_limit, tp->sk.sndbuf, memory_order_relaxed);
+	atomic_store_explicit(&s->ss->ready, r, memory_order_release);
+	atomic_fetch_add_explicit(&s->ss->seq, 1, memory_order_release);
+	if (!s->wake_queued) {
+		s->wake_queued = true;
+		s->wake_next = w->shim_wake;
+		w->shim_wake = s;
+	}
+}
+
+void shimsock_wake_flush(struct worker *w)
+{
+	struct shim_sock *s = w->shim_wake;
+
+	if (!s)
+		return;
+	w->shim_wake = NULL;
+	/* doorbell.h step a: the publications above before the waiters. */
+	atomic_thread_fence(memory_order_seq_cst);
+	while (s) {
+		struct shim_sock *next = s->wake_next;
+
+		s->wake_queued = false;
+		s->wake_next = NULL;
+		for (unsigned int i = 0; i < IPC_WATCH; i++) {
+			uint32_t e = atomic_load(&s->ss->watch[i]);
+			struct session *ws;
+
+			if (!e)
+				continue;
+			ws = session_get(w, e >> 16);
+			if (ws)
+				session_ring_doorbell(ws, (e & 0xffffu) - 1);
+		}
+		s = next;
+	}
+}
+
+void shimsock_event(struct worker *w, struct sock *sk, uint32_t ev)
+{
+	struct shim_sock *s = sk->owner;
+
+	ss_publish(w, s);
+}
+
+void shimsock_kick(struct worker *w, struct session *sess, uint32_t slot)
+{
+	struct shim_sock *s = sess->slots[slot];
+	struct tcp_sock *tp = s->tp;
+
+	if (!tp)
+		return;
+	if (ss_tx_avail(s))
+		tcp_push(&w->st, tp);
+	if (atomic_exchange_explicit(&s->ss->rx_kick, 0, memory_order_relaxed)) {
+		tcp_recved(&w->st, tp);
+		if (ss_rx_queued(s) * 2 >= tp->sk.rcvbuf)
+			atomic_store_explicit(&s->ss->rx_kick, 1, memory_order_relaxed);
+	}
+}
+
+/* --- creation and release ---------------------------------------------------------- */
+
+static void ph_arm(struct worker *w, struct shim_sock *s)
+{
+	struct io_uring_sqe *sqe = worker_get_sqe(w);
+
+	if (!sqe) {
+		log_ratelimited(LOG_LVL_ERR, "shim: no SQE to watch socket %#x", s->id);
+		return;
+	}
+	/* Hang-up is reported whatever the mask; POLLIN is left out so that
+	 * bytes a client writes into its placeholder do not end the socket. */
+	io_uring_prep_poll_add(sqe, s->ph_fd, POLLRDHUP);
+	io_uring_sqe_set_data64(sqe, uring_ud_ext(UD_PH, s->id, s->gen));
+}
+
+static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp, int domain,
+		     struct shim_sock **out, int *ph)
+{
+	struct shim_sock *s;
+	int slot, sv[2];
+	uint64_t off;
+
+	slot = session_slot_alloc(sess);
+	if (slot < 0)
+		return slot;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		session_slot_free(sess, (uint32_t)slot);
+		return -ENOMEM;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+		int rc = -errno;
+
+		log_ratelimited(LOG_LVL_WARN, "shim: placeholder for pid %d: %s%s", (int)sess->pid,
+				strerror(errno),
+				errno == EMFILE ? " (usnetd is out of file descriptors)" : "");
+		free(s);
+		session_slot_free(sess, (uint32_t)slot);
+		return rc == -EMFILE ? -ENFILE : rc;
+	}
+	s->hdr.kind = OWNER_SHIM;
+	s->tp = tp;
+	s->home = sess;
+	s->ss = session_slot(sess, (uint32_t)slot);
+	s->id = s->ss->id;
+	s->gen = s->ss->gen;
+	s->domain = (uint8_t)domain;
+	off = ipc_seg_slot_off(sess->slot_size, (uint32_t)slot);
+	s->rx.f = &s->ss->rx;
+	s->rx.ring = sess->base + off + IPC_PAGE;
+	s->rx.size = sess->rx_size;
+	s->tx.f = &s->ss->tx;
+	s->tx.ring = sess->base + off + IPC_PAGE + sess->rx_size;
+	s->tx.size = sess->tx_size;
+	s->ph_fd = sv[0];
+	*ph = sv[1];
+	sess->slots[slot] = s;
+	atomic_fetch_add(&sess->refs, 1);
+	tp->sk.owner = s;
+	tcp_attach(&w->st, tp, &ss_ops, s);
+	atomic_store(&s->ss->state, IPC_SOCK_LIVE);
+	ph_arm(w, s);
+	ss_publish(w, s);
+	w->shim_socks++;
+	*out = s;
+	return 0;
+}
+
+static void ss_release(struct worker *w, struct shim_sock *s)
+{
+	struct session *home = s->home;
+
+	if (s->tp) {
+		s->tp->sk.owner = NULL;
+		tcp_close(&w->st, s->tp);
+		s->tp = NULL;
+	}
+	if (s->wake_queued) {
+		for (struct shim_sock **pp = &w->shim_wake; *pp; pp = &(*pp)->wake_next) {
+			if (*pp == s) {
+				*pp = s->wake_next;
+				break;
+			}
+		}
+	}
+	session_slot_free(home, s->id & 0xffffu);
+	close(s->ph_fd);
+	free(s);
+	w->shim_socks--;
+	session_put(w, home);
+}
+
+void shimsock_hup(struct worker *w, uint32_t id, uint32_t gen)
+{
+	struct session *home = session_get(w, id >> 16);
+	struct shim_sock *s;
+
+	if (!home || (id & 0xffffu) >= home->nslots)
+		return;
+	s = home->slots[id & 0xffffu];
+	if (!s || s->gen != gen)
+		return;
+	ss_release(w, s);
+}
+
+void shimsock_close_all(struct worker *w, struct session *sess)
+{
+	for (uint32_t i = 0; i < sess->nslots; i++) {
+		struct shim_sock *s = sess->slots[i];
+
+		if (!s)
+			continue;
+		/* usnetd is going away: no FIN handshake can finish. */
+		if (s->tp && s->tp->state != TCP_LISTEN && s->tp->state != TCP_CLOSE)
+			tcp_abort(&w->st, s->tp, ECONNRESET);
+		ss_release(w, s);
+	}
+}
+
+/* --- requests ---------------------------------------------------------------------- */
+
+int shimsock_socket(struct worker *w, struct session *sess, const struct ctl_sock_req *req,
+		    struct ctl_sock_rep *rep, int *ph)
+{
+	struct shim_sock *s;
+	struct tcp_sock *tp;
+	int rc;
+
+	if (req->domain != AF_INET && req->domain != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (req->type != SOCK_STREAM || (req->protocol && req->protocol != IPPROTO_TCP))
+		return -EPROTONOSUPPORT;
+	tp = tcp_open(&w->st);
+	if (!tp)
+		return -ENOBUFS;
+	rc = ss_create(w, sess, tp, req->domain, &s, ph);
+	if (rc) {
+		tcp_close(&w->st, tp);
+		return rc;
+	}
+	rep->id = s->id;
+	rep->gen = s->gen;
+	rep->session = sess->id;
+	rep->slot = s->id & 0xffffu;
+	return 0;
+}
+
+/* CAP_NET_BIND_SERVICE of thread @tid of @pid now (not at hello: programs
+ * drop privileges after they start). */
+static bool may_bind_privileged(const struct session *sess, int tid)
+{
+	char path[64], line[256];
+	bool ok = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)sess->pid, tid);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)sess->pid);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long caps;
+
+		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
+			ok = (caps >> CAP_NET_BIND_SERVICE_BIT) & 1;
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+static int ss_setopt(struct worker *w, struct shim_sock *s, const struct ctl_sock_req *req)
+{
+	struct tcp_sock *tp = s->tp;
+	int v = 0;
+
+	if (req->level == IPPROTO_TCP && req->name == UAPI_TCP_CONGESTION) {
+		char name[TCP_CC_NAME_MAX];
+		size_t n = req->optlen < sizeof(name) - 1 ? req->optlen : sizeof(name) - 1;
+
+		memcpy(name, req->optval, n);
+		name[n] = 0;
+		return tcp_set_congestion(&w->st, tp, name);
+	}
+	if (req->level == SOL_SOCKET && req->name == SO_LINGER) {
+		struct linger l;
+
+		if (req->optlen < sizeof(l))
+			return -EINVAL;
+		memcpy(&l, req->optval, sizeof(l));
+		return tcp_setopt(&w->st, tp, TCP_OPT_LINGER, l.l_onoff ? l.l_linger : -1);
+	}
+	if (req->optlen < sizeof(int))
+		return -EINVAL;
+	memcpy(&v, req->optval, sizeof(v));
+	if (req->level == SOL_SOCKET) {
+		switch (req->name) {
+		case SO_REUSEADDR:
+			return tcp_setopt(&w->st, tp, TCP_OPT_REUSEADDR, v);
+		case SO_REUSEPORT:
+			if (v)
+				tp->sk.opts |= SK_OPT_REUSEPORT;
+			else
+				tp->sk.opts &= (uint16_t)~SK_OPT_REUSEPORT;
+			return 0;
+		case SO_KEEPALIVE:
+			return tcp_setopt(&w->st, tp, TCP_OPT_KEEPALIVE, v);
+		case SO_SNDBUF:
+		case SO_SNDBUFFORCE: {
+			int rc = tcp_setopt(&w->st, tp, TCP_OPT_SNDBUF, v);
+
+			ss_publish(w, s);
+			return rc;
+		}
+		case SO_RCVBUF:
+		case SO_RCVBUFFORCE:
+			return tcp_setopt(&w->st, tp, TCP_OPT_RCVBUF, v);
+		}
+		return -ENOPROTOOPT;
+	}
+	if (req->level == IPPROTO_TCP) {
+		switch (req->name) {
+		case UAPI_TCP_NODELAY:
+			return tcp_setopt(&w->st, tp, TCP_OPT_NODELAY, v);
+		case UAPI_TCP_CORK:
+			return tcp_setopt(&w->st, tp, TCP_OPT_CORK, v);
+		case UAPI_TCP_MAXSEG:
+			return tcp_setopt(&w->st, tp, TCP_OPT_MAXSEG, v);
+		case UAPI_TCP_KEEPIDLE:
+			return tcp_setopt(&w->st, tp, TCP_OPT_KEEPIDLE, v);
+		case UAPI_TCP_KEEPINTVL:
+			return tcp_setopt(&w->st, tp, TCP_OPT_KEEPINTVL, v);
+		case UAPI_TCP_KEEPCNT:
+			return tcp_setopt(&w->st, tp, TCP_OPT_KEEPCNT, v);
+		case UAPI_TCP_USER_TIMEOUT:
+			return tcp_setopt(&w->st, tp, TCP_OPT_USER_TIMEOUT, v);
+		case UAPI_TCP_QUICKACK:
+			return tcp_setopt(&w->st, tp, TCP_OPT_QUICKACK, v);
+		}
+	}
+	return -ENOPROTOOPT;
+}
+
+static int ss_getopt(struct worker *w, struct shim_sock *s, const struct ctl_sock_req *req,
+		     struct ctl_sock_rep *rep)
+{
+	static const struct {
+		int level, name;
+		enum tcp_opt opt;
+	} map[] = {
+		{ SOL_SOCKET, SO_REUSEADDR, TCP_OPT_REUSEADDR },
+		{ SOL_SOCKET, SO_KEEPALIVE, TCP_OPT_KEEPALIVE },
+		{ SOL_SOCKET, SO_SNDBUF, TCP_OPT_SNDBUF },
+		{ SOL_SOCKET, SO_RCVBUF, TCP_OPT_RCVBUF },
+		{ IPPROTO_TCP, UAPI_TCP_NODELAY, TCP_OPT_NODELAY },
+		{ IPPROTO_TCP, UAPI_TCP_CORK, TCP_OPT_CORK },
+		{ IPPROTO_TCP, UAPI_TCP_MAXSEG, TCP_OPT_MAXSEG },
+		{ IPPROTO_TCP, UAPI_TCP_KEEPIDLE, TCP_OPT_KEEPIDLE },
+		{ IPPROTO_TCP, UAPI_TCP_KEEPINTVL, TCP_OPT_KEEPINTVL },
+		{ IPPROTO_TCP, UAPI_TCP_KEEPCNT, TCP_OPT_KEEPCNT },
+		{ IPPROTO_TCP, UAPI_TCP_USER_TIMEOUT, TCP_OPT_USER_TIMEOUT },
+		{ IPPROTO_TCP, UAPI_TCP_QUICKACK, TCP_OPT_QUICKACK },
+	};
+	struct tcp_sock *tp = s->tp;
+	int v, rc;
+
+	if (req->level == IPPROTO_TCP && req->name == UAPI_TCP_INFO) {
+		struct tcp_info_lite l;
+
+		tcp_get_info(&w->st, tp, &l);
+		rep->optlen = (uint32_t)tcpinfo_fill(&l, rep->optval, CTL_OPTVAL_MAX);
+		return 0;
+	}
+	if (req->level == IPPROTO_TCP && req->name == UAPI_TCP_CONGESTION) {
+		struct tcp_info_lite l;
+
+		tcp_get_info(&w->st, tp, &l);
+		rep->optlen = UAPI_TCP_CA_NAME_MAX;
+		memset(rep->optval, 0, UAPI_TCP_CA_NAME_MAX);
+		memcpy(rep->optval, l.ca_name, strnlen(l.ca_name, sizeof(l.ca_name)));
+		return 0;
+	}
+	if (req->level == SOL_SOCKET && req->name == SO_LINGER) {
+		struct linger l = { 0 };
+
+		rc = tcp_getopt(&w->st, tp, TCP_OPT_LINGER, &v);
+		if (rc)
+			return rc;
+		l.l_onoff = v >= 0;
+		l.l_linger = v >= 0 ? v : 0;
+		rep->optlen = sizeof(l);
+		memcpy(rep->optval, &l, sizeof(l));
+		return 0;
+	}
+	if (req->level == SOL_SOCKET && req->name == SO_REUSEPORT) {
+		v = !!(tp->sk.opts & SK_OPT_REUSEPORT);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (map[i].level == req->level && map[i].name == req->name) {
+			rc = tcp_getopt(&w->st, tp, map[i].opt, &v);
+			if (rc)
+				return rc;
+			goto out;
+		}
+	}
+	return -ENOPROTOOPT;
+out:
+	rep->optlen = sizeof(v);
+	memcpy(rep->optval, &v, sizeof(v));
+	return 0;
+}
+
+static int ss_accept(struct worker *w, struct session *sess, struct shim_sock *ls,
+		     struct ctl_sock_rep *rep, int *ph)
+{
+	struct tcp_sock *child;
+	struct shim_sock *s;
+	int rc;
+
+	if (ls->tp->state != TCP_LISTEN)
+		return -EINVAL;
+	child = tcp_accept(&w->st, ls->tp);
+	ss_publish(w, ls);
+	if (!child)
+		return -EAGAIN;
+	/* The connection is homed with the process that accepts it (an
+	 * nginx worker, not the master that opened the listener). */
+	rc = ss_create(w, sess, child, ls->domain, &s, ph);
+	if (rc) {
+		tcp_abort(&w->st, child, ECONNABORTED);
+		tcp_close(&w->st, child);
+		return rc;
+	}
+	rep->id = s->id;
+	rep->gen = s->gen;
+	rep->session = sess->id;
+	rep->slot = s->id & 0xffffu;
+	rep->addr.addr = child->daddr;
+	rep->addr.port = child->dport;
+	tcp_push(&w->st, child);
+	return 0;
+}
+
+int shimsock_request(struct worker *w, struct session *sess, unsigned int type,
+		     const struct ctl_sock_req *req, struct ctl_sock_rep *rep, int *ph)
+{
+	struct session *home = session_get(w, req->id >> 16);
+	struct shim_sock *s;
+	struct tcp_sock *tp;
+	int rc;
+
+	if (!home || (req->id & 0xffffu) >= home->nslots || !session_may_use(sess, home))
+		return -EBADF;
+	s = home->slots[req->id & 0xffffu];
+	if (!s || s->gen != req->gen || !s->tp)
+		return -EBADF;
+	tp = s->tp;
+	rep->id = s->id;
+	rep->gen = s->gen;
+	switch (type) {
+	case CTL_BIND:
+		if (req->addr.port && ntohs(req->addr.port) < PORT_PRIVILEGED_BELOW &&
+		    !may_bind_privileged(sess, req->tid))
+			return -EACCES;
+		return tcp_bind(&w->st, tp, req->addr.addr, req->addr.port);
+	case CTL_LISTEN:
+		/* Linux binds an unbound socket to an ephemeral port. */
+		if (!tp->bound && tp->state == TCP_CLOSE) {
+			rc = tcp_bind(&w->st, tp, 0, 0);
+			if (rc)
+				return rc;
+		}
+		rc = tcp_listen(&w->st, tp, req->arg);
+		ss_publish(w, s);
+		return rc;
+	case CTL_CONNECT:
+		rc = tcp_connect(&w->st, tp, req->addr.addr, req->addr.port);
+		ss_publish(w, s);
+		return rc;
+	case CTL_ACCEPT:
+		return ss_accept(w, sess, s, rep, ph);
+	case CTL_SHUTDOWN: {
+		int how = 0;
+
+		if (req->arg == SHUT_RD || req->arg == SHUT_RDWR)
+			how |= RCV_SHUTDOWN;
+		if (req->arg == SHUT_WR || req->arg == SHUT_RDWR)
+			how |= SEND_SHUTDOWN;
+		if (!how)
+			return -EINVAL;
+		rc = tcp_shutdown(&w->st, tp, how);
+		ss_publish(w, s);
+		return rc;
+	}
+	case CTL_SETSOCKOPT:
+		return ss_setopt(w, s, req);
+	case CTL_GETSOCKOPT:
+		return ss_getopt(w, s, req, rep);
+	case CTL_GETNAME:
+		if (req->arg) {
+			if (tp->state == TCP_LISTEN || tp->state == TCP_SYN_SENT ||
+			    (tp->state == TCP_CLOSE && !s->connected) || !tp->dport)
+				return -ENOTCONN;
+			rep->addr.addr = tp->daddr;
+			rep->addr.port = tp->dport;
+		} else {
+			rep->addr.addr = tp->saddr;
+			rep->addr.port = tp->sport;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}

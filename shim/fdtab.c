@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fd -> usnet socket. A usnet socket is a real descriptor (the placeholder
+ * usnetd made), so fd numbers never collide with files; this table only
+ * says which descriptors are ours. Lookups are one atomic load; a slot
+ * changes only in socket/accept/dup/close paths.
+ */
+#include <stdlib.h>
+
+#include "shim.h"
+
+_Atomic(struct usock *) shim_fds[SHIM_FD_MAX];
+
+struct usock *shim_usock_new(struct shim_seg *seg, uint32_t slot, uint32_t id, uint32_t gen,
+			     int domain)
+{
+	struct usock *u;
+	uint64_t off;
+
+	if (slot >= seg->nslots)
+		return NULL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	off = ipc_seg_size(0, 0, 0) + (uint64_t)slot * seg->slot_size;
+	atomic_init(&u->refs, 1);
+	u->seg = seg;
+	u->ss = (struct ipc_sock *)(seg->base + off);
+	u->rx.f = &u->ss->rx;
+	u->rx.ring = seg->base + off + IPC_PAGE;
+	u->rx.size = seg->rx_size;
+	u->tx.f = &u->ss->tx;
+	u->tx.ring = seg->base + off + IPC_PAGE + seg->rx_size;
+	u->tx.size = seg->tx_size;
+	u->id = id;
+	u->gen = gen;
+	u->domain = domain;
+	return u;
+}
+
+void shim_usock_put(struct usock *u)
+{
+	if (u && atomic_fetch_sub(&u->refs, 1) == 1)
+		free(u);
+}
+
+void shim_fd_set(int fd, struct usock *u)
+{
+	struct usock *old;
+
+	if (fd < 0 || (unsigned int)fd >= SHIM_FD_MAX)
+		return;
+	old = atomic_exchange(&shim_fds[fd], u);
+	shim_usock_put(old);
+}
+
+void shim_fd_drop(int fd)
+{
+	shim_fd_set(fd, NULL);
+}

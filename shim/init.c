@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libusnet's constructor: every real libc entry point is resolved here,
+ * once, before main() (lazy resolution inside a forked child has
+ * deadlocked other shims), and the environment is read. The channel to
+ * usnetd opens only when the program creates its first INET socket.
+ */
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+struct shim_libc shim_libc;
+bool shim_fallback_kernel;
+static int shim_log_level = 1;
+
+#define RESOLVE(name)                                                          \
+	do {                                                                   \
+		*(void **)&shim_libc.name = dlsym(RTLD_NEXT, #name);             \
+		if (!shim_libc.name)                                           \
+			missing = #name;                                       \
+	} while (0)
+
+void shim_log(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	if (!shim_log_level)
+		return;
+	n = snprintf(buf, sizeof(buf), "libusnet[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (shim_libc.write)
+		shim_libc.write(2, buf, (size_t)n);
+}
+
+__attribute__((constructor)) void shim_init(void)
+{
+	const char *missing = NULL, *e;
+
+	if (shim_libc.socket)
+		return;
+	RESOLVE(socket);
+	RESOLVE(bind);
+	RESOLVE(listen);
+	RESOLVE(accept);
+	RESOLVE(accept4);
+	RESOLVE(connect);
+	RESOLVE(getsockname);
+	RESOLVE(getpeername);
+	RESOLVE(setsockopt);
+	RESOLVE(getsockopt);
+	RESOLVE(send);
+	RESOLVE(sendto);
+	RESOLVE(sendmsg);
+	RESOLVE(sendmmsg);
+	RESOLVE(recv);
+	RESOLVE(recvfrom);
+	RESOLVE(recvmsg);
+	RESOLVE(recvmmsg);
+	RESOLVE(read);
+	RESOLVE(write);
+	RESOLVE(readv);
+	RESOLVE(writev);
+	RESOLVE(close);
+	RESOLVE(shutdown);
+	RESOLVE(dup);
+	RESOLVE(dup2);
+	RESOLVE(dup3);
+	RESOLVE(fcntl);
+	RESOLVE(ioctl);
+	RESOLVE(poll);
+	RESOLVE(ppoll);
+	RESOLVE(select);
+	RESOLVE(pselect);
+	RESOLVE(epoll_create);
+	RESOLVE(epoll_create1);
+	RESOLVE(epoll_ctl);
+	RESOLVE(epoll_wait);
+	RESOLVE(epoll_pwait);
+	RESOLVE(epoll_pwait2);
+	RESOLVE(sendfile);
+	RESOLVE(fork);
+	RESOLVE(syscall);
+	if (missing)
+		shim_log("libc has no %s; calls to it fail with ENOSYS", missing);
+	e = getenv("USNET_FALLBACK");
+	shim_fallback_kernel = e && !strcmp(e, "kernel");
+	e = getenv("USNET_LOG");
+	if (e)
+		shim_log_level = atoi(e);
+	pthread_mutex_init(&shim_proc.lock, NULL);
+	shim_proc.chan_fd = -1;
+	shim_proc.wake_fd = -1;
+	shim_proc.pid = getpid();
+	pthread_atfork(NULL, NULL, shim_fork_child);
+}

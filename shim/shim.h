@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libusnet internals: the real libc entry points, the process's channel and
+ * segments, the fd table, and blocking. Everything here returns 0 or a
+ * negative errno; only the interposed functions set errno, and they
+ * restore the caller's errno on success.
+ */
+#ifndef USNET_SHIM_SHIM_H
+#define USNET_SHIM_SHIM_H
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "ipc/ctl_msg.h"
+#include "ipc/seg.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define SHIM_FD_MAX (1u << 17)
+#define SHIM_SEGS_MAX 17 /* own + SESSION_INHERIT_MAX */
+
+/* The real functions, resolved once in the constructor. */
+struct shim_libc {
+	int (*socket)(int, int, int);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*listen)(int, int);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	int (*close)(int);
+	int (*shutdown)(int, int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+	int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+	int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+		       const sigset_t *);
+	int (*epoll_create)(int);
+	int (*epoll_create1)(int);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+	int (*epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *,
+			    const sigset_t *);
+	ssize_t (*sendfile)(int, int, off_t *, size_t);
+	pid_t (*fork)(void);
+	long (*syscall)(long, ...);
+};
+
+extern struct shim_libc shim_libc;
+
+/* A mapped segment: the process's own, or one inherited across fork. */
+struct shim_seg {
+	struct ipc_seg_hdr *hdr;
+	uint8_t *base;
+	uint64_t size, slot_size, rx_size, tx_size;
+	uint32_t session, nslots;
+	int memfd;
+};
+
+/* One usnet socket as this process sees it: one per open file description
+ * (dup'd fds share it, as they share O_NONBLOCK in the kernel). */
+struct usock {
+	_Atomic int refs;
+	struct shim_seg *seg;
+	struct ipc_sock *ss;
+	struct ipc_fifo_ref rx, tx;
+	uint32_t id, gen;
+	int domain;
+	_Atomic int nonblock;
+	_Atomic int64_t rcvtimeo_us; /* 0: none */
+	_Atomic int64_t sndtimeo_us;
+	_Atomic int rcvlowat;
+	_Atomic int v6only;
+	_Atomic int listening;
+};
+
+/* Process state; rebuilt in a forked child. */
+struct shim_proc {
+	pthread_mutex_t lock; /* the channel, segments, doorbell allocation */
+	int chan_fd; /* -1 until the first usnet socket */
+	int wake_fd; /* the worker's eventfd */
+	uint32_t seq;
+	bool failed; /* usnetd unreachable: said once */
+	struct shim_seg segs[SHIM_SEGS_MAX]; /* [0] is our own */
+	unsigned int nsegs;
+	uint64_t db_used[IPC_DOORBELLS / 64];
+	pid_t pid;
+};
+
+extern struct shim_proc shim_proc;
+extern _Atomic(struct usock *) shim_fds[SHIM_FD_MAX];
+extern bool shim_fallback_kernel;
+
+/** shim_fd() - the usnet socket behind @fd, or NULL (not ours) */
+static inline struct usock *shim_fd(int fd)
+{
+	if (fd < 0 || (unsigned int)fd >= SHIM_FD_MAX)
+		return NULL;
+	return atomic_load_explicit(&shim_fds[fd], memory_order_acquire);
+}
+
+/* init.c */
+void shim_init(void);
+void shim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* chan.c */
+/**
+ * shim_chan_ready() - connect to usnetd if not yet done.
+ * Return: 0, -errno (message printed once).
+ */
+int shim_chan_ready(void);
+/**
+ * shim_request() - one request/reply on the channel; a descriptor in
+ * @fd_in (or -1) goes along, one that comes back lands in *@fd_out.
+ * Return: the reply's status (0 or -errno).
+ */
+int shim_request(uint16_t type, const void *req, size_t len, int fd_in, void *rep,
+		 size_t replen, int *fd_out);
+struct shim_seg *shim_seg_by_session(uint32_t session);
+void shim_fork_child(void);
+
+/* fdtab.c */
+struct usock *shim_usock_new(struct shim_seg *seg, uint32_t slot, uint32_t id, uint32_t gen,
+			     int domain);
+void shim_fd_set(int fd, struct usock *u);
+/** shim_fd_drop() - forget @fd (its usock loses a reference) */
+void shim_fd_drop(int fd);
+void shim_usock_put(struct usock *u);
+
+/* wait.c */
+/* What a waiter wants of a socket. */
+#define SHIM_W_IN 1u
+#define SHIM_W_OUT 2u
+/** shim_revents() - poll(2) bits for @u now (POLLIN, POLLOUT, POLLHUP...) */
+uint32_t shim_revents(struct usock *u);
+/**
+ * shim_wait() - sleep until @u has one of @events (poll bits) or an error,
+ * @timeout_us passes (-1 forever), or a signal arrives.
+ * Return: 0, -EAGAIN on timeout, -EINTR.
+ */
+int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us);
+/** shim_kick() - tell usnetd that @u needs attention */
+void shim_kick(struct usock *u);
+/** shim_thread_db() - this thread's doorbell index, or -errno */
+int shim_thread_db(int *efd);
+uint32_t shim_watch_entry(int db);
+/** shim_wait_fork_child() - forget the parent's thread doorbell */
+void shim_wait_fork_child(void);
+
+/* socket.c helpers shared with io.c */
+int shim_sockaddr_in(const struct usock *u, const struct sockaddr *sa, socklen_t len,
+		     struct ctl_addr *out);
+void shim_sockaddr_out(const struct usock *u, const struct ctl_addr *a, struct sockaddr *sa,
+		       socklen_t *len);
+void shim_sock_req(const struct usock *u, struct ctl_sock_req *r);
+
+/* io.c */
+ssize_t shim_recv(struct usock *u, const struct iovec *iov, int iovcnt, int flags);
+ssize_t shim_send(struct usock *u, const struct iovec *iov, int iovcnt, int flags);
+
+/* glibc's _FORTIFY_SOURCE entry points we interpose (not in its headers). */
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+		       struct sockaddr *sa, socklen_t *salen);
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *mask,
+		size_t fdslen);
+
+/* Errno handling for the interposed functions. */
+static inline long shim_ret(long rc, int saved_errno)
+{
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	errno = saved_errno;
+	return rc;
+}
+
+#endif

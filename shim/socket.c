@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Socket calls: which sockets are usnet's (AF_INET and AF_INET6 stream
+ * sockets; everything else goes to libc untouched), their creation,
+ * addresses, connection set-up and tear-down, options, and the descriptor
+ * calls (close, dup, fcntl, ioctl) that must keep the fd table true.
+ *
+ * Each interposed function classifies its descriptor, passes what is not
+ * ours straight to libc, and converts a negative errno once at the end.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/sockios.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+void shim_sock_req(const struct usock *u, struct ctl_sock_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = u->id;
+	r->gen = u->gen;
+	r->tid = (int32_t)gettid();
+}
+
+int shim_sockaddr_in(const struct usock *u, const struct sockaddr *sa, socklen_t len,
+		     struct ctl_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!sa)
+		return -EFAULT;
+	if (u->domain == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		if (len < sizeof(*sin))
+			return -EINVAL;
+		if (sin->sin_family != AF_INET)
+			return sin->sin_family == AF_UNSPEC ? -EAFNOSUPPORT : -EAFNOSUPPORT;
+		out->addr = sin->sin_addr.s_addr;
+		out->port = sin->sin_port;
+		return 0;
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		if (len < sizeof(*s6) || s6->sin6_family != AF_INET6)
+			return -EINVAL;
+		out->port = s6->sin6_port;
+		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+			return 0;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && !atomic_load(&u->v6only)) {
+			memcpy(&out->addr, &s6->sin6_addr.s6_addr[12], 4);
+			return 0;
+		}
+		/* Native IPv6 is not there yet: no route to it. */
+		return -ENETUNREACH;
+	}
+}
+
+void shim_sockaddr_out(const struct usock *u, const struct ctl_addr *a, struct sockaddr *sa,
+		       socklen_t *len)
+{
+	union {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 s6;
+	} buf;
+	socklen_t n;
+
+	if (!sa || !len)
+		return;
+	memset(&buf, 0, sizeof(buf));
+	if (u->domain == AF_INET) {
+		buf.sin.sin_family = AF_INET;
+		buf.sin.sin_addr.s_addr = a->addr;
+		buf.sin.sin_port = a->port;
+		n = sizeof(buf.sin);
+	} else {
+		buf.s6.sin6_family = AF_INET6;
+		buf.s6.sin6_port = a->port;
+		if (a->addr) {
+			buf.s6.sin6_addr.s6_addr[10] = 0xff;
+			buf.s6.sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&buf.s6.sin6_addr.s6_addr[12], &a->addr, 4);
+		}
+		n = sizeof(buf.s6);
+	}
+	memcpy(sa, &buf, *len < n ? *len : n);
+	*len = n;
+}
+
+/* Take ownership of placeholder @fd for a new socket; Return: fd, -errno. */
+static int adopt(int fd, const struct ctl_sock_rep *rep, int domain, int flags)
+{
+	struct shim_seg *seg = shim_seg_by_session(rep->session);
+	struct usock *u;
+
+	if (!seg || (unsigned int)fd >= SHIM_FD_MAX) {
+		shim_libc.close(fd);
+		return seg ? -EMFILE : -EPROTO;
+	}
+	u = shim_usock_new(seg, rep->slot, rep->id, rep->gen, domain);
+	if (!u) {
+		shim_libc.close(fd);
+		return -ENOMEM;
+	}
+	if (flags & SOCK_NONBLOCK) {
+		atomic_store(&u->nonblock, 1);
+		shim_libc.fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK);
+	}
+	if (!(flags & SOCK_CLOEXEC))
+		shim_libc.fcntl(fd, F_SETFD, 0);
+	shim_fd_set(fd, u);
+	return fd;
+}
+
+static bool ours(int domain, int type, int protocol)
+{
+	int t = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	return (domain == AF_INET || domain == AF_INET6) && t == SOCK_STREAM &&
+	       (protocol == 0 || protocol == IPPROTO_TCP);
+}
+
+SHIM_EXPORT int socket(int domain, int type, int protocol)
+{
+	int saved = errno, fd = -1, rc;
+	struct ctl_sock_req req = { 0 };
+	struct ctl_sock_rep rep;
+
+	if (!shim_libc.socket)
+		shim_init();
+	if (!ours(domain, type, protocol))
+		return shim_libc.socket(domain, type, protocol);
+	req.domain = domain;
+	req.type = SOCK_STREAM;
+	req.protocol = protocol;
+	rc = shim_request(CTL_SOCKET, &req, sizeof(req), -1, &rep, sizeof(rep), &fd);
+	if (rc < 0 && shim_fallback_kernel && shim_proc.chan_fd < 0)
+		return shim_libc.socket(domain, type, protocol);
+	if (rc == 0 && fd < 0)
+		rc = -EPROTO;
+	if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENETDOWN)
+		rc = -EACCES; /* the socket cannot be had: as a denied one */
+	if (rc == 0)
+		rc = adopt(fd, &rep, domain, type);
+	return (int)shim_ret(rc, saved);
+}
+
+SHIM_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct usock *u = shim_fd(fd);
+	struct ctl_sock_req req;
+	int saved = errno, rc;
+
+	if (!u)
+		return shim_libc.bind(fd, sa, len);
+	shim_sock_req(u, &req);
+	rc = shim_sockaddr_in(u, sa, len, &req.addr);
+	if (rc == -ENETUNREACH)
+		rc = -EADDRNOTAVAIL;
+	if (!rc)
+		rc = shim_request(CTL_BIND, &req, sizeof(req), -1, NULL, 0, NULL);
+	return (int)shim_ret(rc, saved);
+}
+
+SHIM_EXPORT int listen(int fd, int backlog)
+{
+	struct usock *u = shim_fd(fd);
+	struct ctl_sock_req req;
+	int saved = errno, rc;
+
+	if (!u)
+		return shim_libc.listen(fd, backlog);
+	shim_sock_req(u, &req);
+	req.arg = backlog;
+	rc = shim_request(CTL_LISTEN, &req, sizeof(req), -1, NULL, 0, NULL);
+	if (!rc)
+		atomic_store(&u->listening, 1);
+	return (int)shim_ret(rc, saved);
+}
+
+static int do_accept(struct usock *u, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	struct ctl_sock_req req;
+	struct ctl_sock_rep rep;
+	int fd, rc;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	if (!atomic_load(&u->listening))
+		return -EINVAL;
+	for (;;) {
+		fd = -1;
+		shim_sock_req(u, &req);
+		rc = shim_request(CTL_ACCEPT, &req, sizeof(req), -1, &rep, sizeof(rep), &fd);
+		if (rc != -EAGAIN)
+			break;
+		if (atomic_load(&u->nonblock))
+			return -EAGAIN;
+		rc = shim_wait(u, POLLIN, atomic_load(&u->rcvtimeo_us) ?: -1);
+		if (rc)
+			return rc;
+	}
+	if (rc)
+		return rc;
+	if (fd < 0)
+		return -EPROTO;
+	shim_sockaddr_out(u, &rep.addr, sa, len);
+	return adopt(fd, &rep, u->domain, flags);
+}
+
+SHIM_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	struct usock *u = shim_fd(fd);
+	int saved = errno;
+
+	if (!u)
+		return shim_libc.accept4(fd, sa, len, flags);
+	return (int)shim_ret(do_accept(u, sa, len, flags), saved);
+}
+
+SHIM_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct usock *u = shim_fd(fd);
+	int saved = errno;
+
+	if (!u)
+		return shim_libc.accept(fd, sa, len);
+	return (int)shim_ret(do_accept(u, sa, len, 0), saved);
+}
+
+SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct usock *u = shim_fd(fd);
+	struct ctl_sock_req req;
+	int saved = errno, rc;
+
+	if (!u)
+		return shim_libc.connect(fd, sa, len);
+	shim_sock_req(u, &req);
+	rc = shim_sockaddr_in(u, sa, len, &req.addr);
+	if (!rc)
+		rc = shim_request(CTL_CONNECT, &req, sizeof(req), -1, NULL, 0, NULL);
+	if (!rc) {
+		if (atomic_load(&u->nonblock)) {
+			rc = -EINPROGRESS;
+		} else {
+			rc = shim_wait(u, POLLOUT, atomic_load(&u->sndtimeo_us) ?: -1);
+			if (rc == -EAGAIN)
+				rc = -EINPROGRESS;
+			if (!rc) {
+				int err = atomic_exchange(&u->ss->err, 0);
+
+				rc = err ? -err : 0;
+			}
+		}
+	}
+	return (int)shim_ret(rc, saved);
+}
+
+static int getname(int fd, struct sockaddr *sa, socklen_t *len, int peer)
+{
+	struct usock *u = shim_fd(fd);
+	struct ctl_sock_req req;
+	struct ctl_sock_rep rep;
+	int rc;
+
+	shim_sock_req(u, &req);
+	req.arg = peer;
+	rc = shim_request(CTL_GETNAME, &req, sizeof(req), -1, &rep, sizeof(rep), NULL);
+	if (!rc)
+		shim_sockaddr_out(u, &rep.addr, sa, len);
+	return rc;
+}
+
+SHIM_EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	int saved = errno;
+
+	if (!shim_fd(fd))
+		return shim_libc.getsockname(fd, sa, len);
+	return (int)shim_ret(getname(fd, sa, len, 0), saved);
+}
+
+SHIM_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	int saved = errno;
+
+	if (!shim_fd(fd))
+		return shim_libc.getpeername(fd, sa, len);
+	return (int)shim_ret(getname(fd, sa, len, 1), saved);
+}
+
+static int64_t tv_us(const void *v, socklen_t len)
+{
+	struct timeval tv;
+
+	if (len < sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, v, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	if (tv.tv_sec < 0)
+		return 0;
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct usock *u = shim_fd(fd);
+	struct ctl_sock_req req;
+	int saved = errno, rc = 0, iv = 0;
+	int64_t us;
+
+	if (!u)
+		return shim_libc.setsockopt(fd, level, name, val, len);
+	if (len >= sizeof(int) && val)
+		memcpy(&iv, val, sizeof(iv));
+	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+		us = tv_us(val, len);
+		if (us < 0)
+			return (int)shim_ret(us, saved);
+		atomic_store(name == SO_RCVTIMEO ? &u->rcvtimeo_us : &u->sndtimeo_us, us);
+		return (int)shim_ret(0, saved);
+	}
+	if (level == SOL_SOCKET && name == SO_RCVLOWAT) {
+		if (len < sizeof(int))
+			return (int)shim_ret(-EINVAL, saved);
+		atomic_store(&u->rcvlowat, iv < 1 ? 1 : iv);
+		return (int)shim_ret(0, saved);
+	}
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && u->domain == AF_INET6) {
+		if (len < sizeof(int))
+			return (int)shim_ret(-EINVAL, saved);
+		atomic_store(&u->v6only, iv != 0);
+		return (int)shim_ret(0, saved);
+	}
+	if (!val && len)
+		return (int)shim_ret(-EFAULT, saved);
+	shim_sock_req(u, &req);
+	req.level = level;
+	req.name = name;
+	req.optlen = len < CTL_OPTVAL_MAX ? len : CTL_OPTVAL_MAX;
+	if (req.optlen)
+		memcpy(req.optval, val, req.optlen);
+	rc = shim_request(CTL_SETSOCKOPT, &req, sizeof(req), -1, NULL, 0, NULL);
+	return (int)shim_ret(rc, saved);
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+	if (!val || !len || *len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct usock *u = shim_fd(fd);
+	struct ctl_sock_req req;
+	struct ctl_sock_rep rep;
+	int saved = errno, rc;
+
+	if (!u)
+		return shim_libc.getsockopt(fd, level, name, val, len);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_ERROR:
+			return (int)shim_ret(put_int(val, len, atomic_exchange(&u->ss->err, 0)),
+					     saved);
+		case SO_TYPE:
+			return (int)shim_ret(put_int(val, len, SOCK_STREAM), saved);
+		case SO_DOMAIN:
+			return (int)shim_ret(put_int(val, len, u->domain), saved);
+		case SO_PROTOCOL:
+			return (int)shim_ret(put_int(val, len, IPPROTO_TCP), saved);
+		case SO_ACCEPTCONN:
+			return (int)shim_ret(put_int(val, len, atomic_load(&u->listening)), saved);
+		case SO_RCVLOWAT:
+			return (int)shim_ret(put_int(val, len, atomic_load(&u->rcvlowat) ?: 1),
+					     saved);
+		case SO_RCVTIMEO:
+		case SO_SNDTIMEO: {
+			int64_t us = atomic_load(name == SO_RCVTIMEO ? &u->rcvtimeo_us
+								       : &u->sndtimeo_us);
+			struct timeval tv = { us / 1000000, us % 1000000 };
+
+			if (!val || !len || *len < (socklen_t)sizeof(tv))
+				return (int)shim_ret(-EINVAL, saved);
+			memcpy(val, &tv, sizeof(tv));
+			*len = sizeof(tv);
+			return (int)shim_ret(0, saved);
+		}
+		}
+	}
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && u->domain == AF_INET6)
+		return (int)shim_ret(put_int(val, len, atomic_load(&u->v6only)), saved);
+	if (!val || !len)
+		return (int)shim_ret(-EFAULT, saved);
+	shim_sock_req(u, &req);
+	req.level = level;
+	req.name = name;
+	rc = shim_request(CTL_GETSOCKOPT, &req, sizeof(req), -1, &rep, sizeof(rep), NULL);
+	if (!rc) {
+		socklen_t n = *len < rep.optlen ? *len : rep.optlen;
+
+		memcpy(val, rep.optval, n);
+		*len = n;
+	}
+	return (int)shim_ret(rc, saved);
+}
+
+SHIM_EXPORT int shutdown(int fd, int how)
+{
+	struct usock *u = shim_fd(fd);
+	struct ctl_sock_req req;
+	int saved = errno, rc;
+
+	if (!u)
+		return shim_libc.shutdown(fd, how);
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return (int)shim_ret(-EINVAL, saved);
+	shim_sock_req(u, &req);
+	req.arg = how;
+	rc = shim_request(CTL_SHUTDOWN, &req, sizeof(req), -1, NULL, 0, NULL);
+	if (!rc)
+		atomic_fetch_or(&u->ss->shut, how == SHUT_RD ? IPC_SHUT_RD :
+					      how == SHUT_WR ? IPC_SHUT_WR : IPC_SHUT_RD | IPC_SHUT_WR);
+	return (int)shim_ret(rc, saved);
+}
+
+SHIM_EXPORT int close(int fd)
+{
+	/* The kernel counts the placeholder's references; usnetd sees the
+	 * last one go. */
+	if (shim_fd(fd))
+		shim_fd_drop(fd);
+	return shim_libc.close(fd);
+}
+
+/* dup family: the new descriptor shares the socket (one open file). */
+static int dup_done(int oldfd, int newfd)
+{
+	struct usock *u = shim_fd(oldfd);
+
+	if (newfd < 0)
+		return newfd;
+	if (u && newfd != oldfd) {
+		atomic_fetch_add(&u->refs, 1);
+		shim_fd_set(newfd, u);
+	} else if (!u && newfd != oldfd) {
+		shim_fd_drop(newfd);
+	}
+	return newfd;
+}
+
+SHIM_EXPORT int dup(int fd)
+{
+	return dup_done(fd, shim_libc.dup(fd));
+}
+
+SHIM_EXPORT int dup2(int fd, int newfd)
+{
+	return dup_done(fd, shim_libc.dup2(fd, newfd));
+}
+
+SHIM_EXPORT int dup3(int fd, int newfd, int flags)
+{
+	return dup_done(fd, shim_libc.dup3(fd, newfd, flags));
+}
+
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	struct usock *u = shim_fd(fd);
+	va_list ap;
+	long arg;
+	int rc;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	rc = shim_libc.fcntl(fd, cmd, arg);
+	if (!u || rc < 0)
+		return rc;
+	switch (cmd) {
+	case F_SETFL:
+		atomic_store(&u->nonblock, (arg & O_NONBLOCK) != 0);
+		break;
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		dup_done(fd, rc);
+		break;
+	}
+	return rc;
+}
+
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	struct usock *u = shim_fd(fd);
+	int saved = errno;
+	va_list ap;
+	void *arg;
+	int64_t n;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!u)
+		return shim_libc.ioctl(fd, req, arg);
+	switch (req) {
+	case FIONBIO: {
+		int on;
+
+		if (!arg)
+			return (int)shim_ret(-EFAULT, saved);
+		memcpy(&on, arg, sizeof(on));
+		if (shim_libc.ioctl(fd, FIONBIO, arg) < 0)
+			return -1;
+		atomic_store(&u->nonblock, on != 0);
+		return (int)shim_ret(0, saved);
+	}
+	case FIONREAD:
+		n = atomic_load(&u->listening) ? -EINVAL : ipc_fifo_used(&u->rx);
+		break;
+	case SIOCOUTQ:
+		n = atomic_load(&u->listening) ? -EINVAL : ipc_fifo_used(&u->tx);
+		break;
+	default:
+		return (int)shim_ret(-ENOTTY, saved);
+	}
+	if (n < 0)
+		return (int)shim_ret(n, saved);
+	if (!arg)
+		return (int)shim_ret(-EFAULT, saved);
+	{
+		int v = (int)n;
+
+		memcpy(arg, &v, sizeof(v));
+	}
+	return (int)shim_ret(0, saved);
+}

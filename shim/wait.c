@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Readiness and blocking. A socket's poll bits come from shared memory:
+ * usnetd's ready word plus what the fifos hold. A thread that must sleep
+ * uses its own doorbell (an eventfd registered with usnetd) and the
+ * protocol of ipc/doorbell.h, and it sleeps only inside a real syscall
+ * that carries the program's signal mask: read() on the eventfd when it
+ * waits without a timeout (restarted by SA_RESTART handlers as a socket
+ * call would be), poll() with one (EINTR, as SO_RCVTIMEO sockets give).
+ */
+#include <stdlib.h>
+#include <time.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "ipc/doorbell.h"
+#include "shim.h"
+
+static __thread int db_idx = -1;
+static __thread int db_efd = -1;
+static pthread_key_t db_key;
+static pthread_once_t db_once = PTHREAD_ONCE_INIT;
+
+static void db_release(void *arg)
+{
+	int idx = db_idx;
+
+	if (idx < 0)
+		return;
+	/* The slot may be reused by another thread once usnetd has the new
+	 * eventfd; until then our closed one only makes writes fail. */
+	pthread_mutex_lock(&shim_proc.lock);
+	shim_proc.db_used[idx / 64] &= ~(1ull << (idx % 64));
+	pthread_mutex_unlock(&shim_proc.lock);
+	shim_libc.close(db_efd);
+	db_idx = db_efd = -1;
+}
+
+static void db_key_init(void)
+{
+	pthread_key_create(&db_key, db_release);
+}
+
+void shim_wait_fork_child(void)
+{
+	/* The forking thread's doorbell is registered with the parent. */
+	if (db_efd >= 0)
+		shim_libc.close(db_efd);
+	db_idx = db_efd = -1;
+}
+
+int shim_thread_db(int *efd)
+{
+	struct ctl_doorbell d = { 0 };
+	int idx = -1, fd, rc;
+
+	if (db_idx >= 0) {
+		*efd = db_efd;
+		return db_idx;
+	}
+	rc = shim_chan_ready();
+	if (rc)
+		return rc;
+	pthread_once(&db_once, db_key_init);
+	fd = eventfd(0, EFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&shim_proc.lock);
+	for (unsigned int i = 0; i < IPC_DOORBELLS && idx < 0; i++) {
+		if (!(shim_proc.db_used[i / 64] & (1ull << (i % 64)))) {
+			shim_proc.db_used[i / 64] |= 1ull << (i % 64);
+			idx = (int)i;
+		}
+	}
+	pthread_mutex_unlock(&shim_proc.lock);
+	if (idx < 0) {
+		shim_libc.close(fd);
+		return -EMFILE;
+	}
+	d.index = (uint32_t)idx;
+	rc = shim_request(CTL_DOORBELL, &d, sizeof(d), fd, NULL, 0, NULL);
+	if (rc) {
+		shim_libc.close(fd);
+		pthread_mutex_lock(&shim_proc.lock);
+		shim_proc.db_used[idx / 64] &= ~(1ull << (idx % 64));
+		pthread_mutex_unlock(&shim_proc.lock);
+		return rc;
+	}
+	db_idx = idx;
+	db_efd = fd;
+	pthread_setspecific(db_key, &db_idx);
+	*efd = fd;
+	return idx;
+}
+
+uint32_t shim_watch_entry(int db)
+{
+	return ipc_watch_entry(shim_proc.segs[0].session, (uint32_t)db);
+}
+
+uint32_t shim_revents(struct usock *u)
+{
+	uint32_t r = atomic_load(&u->ss->ready), ev = 0;
+	int64_t rx = ipc_fifo_used(&u->rx), tx;
+
+	if (atomic_load_explicit(&u->ss->state, memory_order_relaxed) != IPC_SOCK_LIVE)
+		return POLLERR | POLLHUP | POLLIN;
+	if (r & IPC_R_LISTENING)
+		return (r & IPC_R_ACCEPT) ? POLLIN : 0;
+	if (rx != 0 || (r & (IPC_R_RDHUP | IPC_R_HUP)))
+		ev |= POLLIN;
+	if (r & IPC_R_RDHUP)
+		ev |= POLLRDHUP;
+	if (r & IPC_R_HUP)
+		ev |= POLLHUP;
+	if (r & IPC_R_ERR)
+		ev |= POLLERR;
+	if (r & IPC_R_CONNECTED) {
+		/* Linux sk_stream_is_writeable(): free space at least half of
+		 * what is queued. */
+		uint64_t limit = atomic_load_explicit(&u->ss->tx_limit, memory_order_relaxed);
+
+		tx = ipc_fifo_used(&u->tx);
+		if (tx >= 0 && (uint64_t)tx < limit && limit - (uint64_t)tx >= (uint64_t)tx / 2)
+			ev |= POLLOUT;
+		if (r & IPC_R_WRHUP)
+			ev |= POLLOUT;
+	} else if (!(r & IPC_R_CONNECTING) && !(r & IPC_R_LISTENING)) {
+		/* Never connected: Linux reports POLLOUT|POLLHUP for a fresh
+		 * TCP socket, and for a failed connect. */
+		ev |= POLLOUT | POLLHUP;
+	}
+	return ev;
+}
+
+void shim_kick(struct usock *u)
+{
+	uint32_t slot = (uint32_t)(u->id & 0xffffu);
+
+	if (ipc_kick(u->seg->hdr, slot) && shim_proc.wake_fd >= 0) {
+		uint64_t one = 1;
+
+		if (shim_libc.write(shim_proc.wake_fd, &one, sizeof(one)) < 0)
+			(void)0; /* usnetd gone: the socket reports it */
+	}
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us)
+{
+	int64_t deadline = timeout_us >= 0 ? now_us() + timeout_us : -1;
+	struct ipc_seg_hdr *own;
+	uint32_t entry;
+	int efd, db, rc = 0;
+	uint64_t v;
+
+	db = shim_thread_db(&efd);
+	if (db < 0)
+		return db;
+	own = shim_proc.segs[0].hdr;
+	entry = shim_watch_entry(db);
+	if (!ipc_watch_add(u->ss, entry) && deadline < 0)
+		deadline = now_us() + 1000; /* no room to be named: look again soon */
+	for (;;) {
+		ipc_db_arm(own, (uint32_t)db);
+		if (shim_revents(u) & (events | POLLERR | POLLHUP))
+			break;
+		if (deadline < 0) {
+			/* Only usnetd's write ends this read (doorbell.h). */
+			if (shim_libc.read(efd, &v, sizeof(v)) < 0 && errno == EINTR) {
+				rc = -EINTR;
+				break;
+			}
+			atomic_store(&own->doorbell[db], IPC_DB_IDLE);
+		} else {
+			int64_t left = deadline - now_us();
+			struct pollfd p = { .fd = efd, .events = POLLIN };
+			int n;
+
+			if (left <= 0) {
+				rc = -EAGAIN;
+				break;
+			}
+			n = shim_libc.poll(&p, 1, (int)((left + 999) / 1000));
+			if (n < 0 && errno == EINTR) {
+				rc = -EINTR;
+				break;
+			}
+			if (ipc_db_disarm(own, (uint32_t)db))
+				shim_libc.read(efd, &v, sizeof(v));
+		}
+	}
+	if (ipc_db_disarm(own, (uint32_t)db))
+		shim_libc.read(efd, &v, sizeof(v));
+	ipc_watch_del(u->ss, entry);
+	return rc;
+}
