@@ -37,7 +37,7 @@ run_check "$top/build-asan"
 
 echo "==> concurrency tests under ThreadSanitizer"
 "$top/scripts/build.sh" "$top/build-tsan" --enable-tsan --enable-werror
-run_check "$top/build-tsan" TESTS="tests/ipc/ring_stress"
+run_check "$top/build-tsan" TESTS="tests/ipc/ring_stress tests/ipc/fifo_stress tests/ipc/doorbell_stress"
 
 echo "==> make distcheck"
 if ! make -C "$top/build" -j"$jobs" distcheck; then
