@@ -94,7 +94,7 @@ _Static_assert(sizeof(struct ctl_sock_req) == 48 + CTL_OPTVAL_MAX, "ctl_sock_req
 _Static_assert(sizeof(struct ctl_sock_rep) == 32 + CTL_OPTVAL_MAX, "ctl_sock_rep layout");
 
 /**
- * ctl_msg_body_size() - the body size a request of @type carries
+ * ctl_msg_req_size() - the body size a request of @type carries
  * Return: bytes, or 0 for an unknown type.
  */
 size_t ctl_msg_req_size(unsigned int type);

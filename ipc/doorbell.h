@@ -12,7 +12,9 @@
  *   2. sets the state ARMED;                        } seq_cst, then
  *   3. checks the socket's readiness again;         } a full fence
  *   4. if not ready, blocks in poll() on the eventfd (and any kernel fds);
- *   5. sets the state IDLE; if it was RUNG, reads the eventfd empty.
+ *   5. sets the state IDLE; if it was RUNG, reads the eventfd empty with a
+ *      blocking read (usnetd may not have written it yet: a non-blocking
+ *      read could leave the count behind and make every later poll spin).
  *
  * usnetd, after it changed a socket's readiness (ready, seq, fifo tail):
  *

@@ -13,6 +13,8 @@ static void ring_copy_in(const struct ipc_fifo_ref *r, uint64_t pos, const uint8
 	uint64_t off = pos & (r->size - 1);
 	size_t first = len < r->size - off ? len : (size_t)(r->size - off);
 
+	if (!len)
+		return; /* src may be NULL for an empty iovec */
 	memcpy(r->ring + off, src, first);
 	memcpy(r->ring, src + first, len - first);
 }
@@ -22,6 +24,8 @@ static void ring_copy_out(const struct ipc_fifo_ref *r, uint64_t pos, uint8_t *d
 	uint64_t off = pos & (r->size - 1);
 	size_t first = len < r->size - off ? len : (size_t)(r->size - off);
 
+	if (!len)
+		return;
 	memcpy(dst, r->ring + off, first);
 	memcpy(dst + first, r->ring, len - first);
 }

@@ -52,16 +52,26 @@ struct ipc_fifo_ref {
 };
 
 /**
- * ipc_fifo_used() - bytes queued, as either side sees them
+ * ipc_fifo_used() - bytes queued, as either side (or a third thread, such as
+ * a poller that holds neither end) sees them. A third party can load a head
+ * and a tail that were never current together; it looks again while the
+ * words keep moving, and only a pair that stays inconsistent is corrupt.
  * Return: bytes, or -EPROTO if the shared words are inconsistent.
  */
 static inline int64_t ipc_fifo_used(const struct ipc_fifo_ref *r)
 {
-	uint64_t head = atomic_load_explicit(&r->f->head, memory_order_acquire);
-	uint64_t tail = atomic_load_explicit(&r->f->tail, memory_order_acquire);
-	uint64_t used = tail - head;
+	for (int tries = 0;; tries++) {
+		uint64_t head = atomic_load_explicit(&r->f->head, memory_order_acquire);
+		uint64_t tail = atomic_load_explicit(&r->f->tail, memory_order_acquire);
+		uint64_t used = tail - head;
 
-	return used > r->size ? -EPROTO : (int64_t)used;
+		if (used <= r->size)
+			return (int64_t)used;
+		if (tries == 8 ||
+		    (atomic_load_explicit(&r->f->head, memory_order_acquire) == head &&
+		     atomic_load_explicit(&r->f->tail, memory_order_acquire) == tail))
+			return -EPROTO;
+	}
 }
 
 /**
