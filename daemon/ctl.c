@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "ipc/ctl_msg.h"
+#include "ipc/fdpass.h"
 #include "session.h"
 #include "ctl.h"
 #include "ipc/abi.h"
@@ -148,43 +149,22 @@ int ctl_client_detach(struct ctl_server *srv, struct ctl_client *c)
 	return fd;
 }
 
-/* Close the descriptors that came with a message nobody takes them from. */
-static void close_fds(int *fds, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		close(fds[i]);
-}
-
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ctl_client *c = w->data;
 	uint64_t buf[IPC_MSG_MAX / sizeof(uint64_t)];
-	union {
-		struct cmsghdr h;
-		uint8_t b[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
-	} cm;
+	union ipc_fds_cmsg cm;
 	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
 			     .msg_controllen = sizeof(cm.b) };
-	int fds[CTL_MAX_FDS];
+	int fds[IPC_FDS_MAX];
 	unsigned int nfds = 0;
 	struct ipc_hdr h;
 	ssize_t n;
 
 	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-	for (struct cmsghdr *ch = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; ch; ch = CMSG_NXTHDR(&mh, ch)) {
-		if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(ch) + i * sizeof(int), sizeof(fd));
-			if (nfds < CTL_MAX_FDS)
-				fds[nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
+	if (n >= 0)
+		nfds = ipc_fds_take(&mh, fds, IPC_FDS_MAX);
 	if (n > 0 && (size_t)n >= sizeof(h) && (size_t)n <= sizeof(buf)) {
 		memcpy(&h, buf, sizeof(h));
 		if (h.type == CTL_HELLO && c->srv->nworkers) {
@@ -193,7 +173,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 	}
-	close_fds(fds, nfds);
+	ipc_fds_close(fds, nfds);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;

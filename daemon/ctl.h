@@ -18,7 +18,6 @@
 
 #define CTL_MAX_CLIENTS 1024
 #define CTL_MAX_WORKERS 64
-#define CTL_MAX_FDS 16 /* descriptors one message may carry */
 
 struct ctl_outmsg {
 	struct ctl_outmsg *next;

@@ -28,11 +28,10 @@
 #include "ctl.h"
 #include "ipc/ctl_msg.h"
 #include "ipc/doorbell.h"
+#include "ipc/fdpass.h"
 #include "log.h"
 #include "shimsock.h"
 #include "worker.h"
-
-#define SESSION_FDS_MAX 16 /* fds one request may carry */
 
 /* --- replies ---------------------------------------------------------------------- */
 
@@ -40,10 +39,7 @@ static int send_reply(int fd, const struct ipc_hdr *req, int status, const void 
 		      size_t blen, const int *fds, unsigned int nfds)
 {
 	uint8_t buf[sizeof(struct ipc_hdr) + sizeof(struct ctl_sock_rep)];
-	union {
-		struct cmsghdr h;
-		uint8_t b[CMSG_SPACE(sizeof(int) * 2)];
-	} cm;
+	union ipc_fds_cmsg cm;
 	struct ipc_hdr h = {
 		.magic = IPC_MAGIC,
 		.version = IPC_VERSION,
@@ -59,15 +55,7 @@ static int send_reply(int fd, const struct ipc_hdr *req, int status, const void 
 	memcpy(buf, &h, sizeof(h));
 	if (blen)
 		memcpy(buf + sizeof(h), body, blen);
-	if (nfds) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
-	}
+	ipc_fds_attach(&mh, &cm, fds, nfds);
 	/* The client waits for this reply: its socket buffer has room unless
 	 * it misbehaves, and then it loses its channel. */
 	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
@@ -356,8 +344,7 @@ err_sess:
 err_reply:
 	send_reply(c->fd, &h, rc, NULL, 0, NULL, 0);
 err_fds:
-	for (unsigned int i = 0; i < nfds; i++)
-		close(fds[i]);
+	ipc_fds_close(fds, nfds);
 	return rc;
 }
 
@@ -502,8 +489,7 @@ reply:
 	if (ph >= 0)
 		close(ph);
 out_close:
-	for (unsigned int i = 0; i < nfds; i++)
-		close(fds[i]);
+	ipc_fds_close(fds, nfds);
 }
 
 void session_chan_ready(struct worker *w, uint32_t id, int res, bool more)
@@ -515,17 +501,15 @@ void session_chan_ready(struct worker *w, uint32_t id, int res, bool more)
 		return;
 	if (!more)
 		s->chan_armed = false;
+	if (res < 0)
+		return; /* cancelled at shutdown */
 	for (unsigned int n = 0; s->chan_fd >= 0 && n < 64; n++) {
-		union {
-			struct cmsghdr h;
-			uint8_t b[CMSG_SPACE(sizeof(int) * SESSION_FDS_MAX)];
-		} cm;
+		union ipc_fds_cmsg cm;
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
 				     .msg_controllen = sizeof(cm.b) };
-		int fds[SESSION_FDS_MAX];
-		unsigned int nfds = 0;
-		struct cmsghdr *ch;
+		int fds[IPC_FDS_MAX];
+		unsigned int nfds;
 		ssize_t r;
 
 		r = recvmsg(s->chan_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -535,22 +519,9 @@ void session_chan_ready(struct worker *w, uint32_t id, int res, bool more)
 			chan_close(w, s);
 			return;
 		}
-		for (ch = CMSG_FIRSTHDR(&mh); ch; ch = CMSG_NXTHDR(&mh, ch)) {
-			if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (size_t i = 0; i < (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(ch) + i * sizeof(int), sizeof(fd));
-				if (nfds < SESSION_FDS_MAX)
-					fds[nfds++] = fd;
-				else
-					close(fd);
-			}
-		}
+		nfds = ipc_fds_take(&mh, fds, IPC_FDS_MAX);
 		if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-			for (unsigned int i = 0; i < nfds; i++)
-				close(fds[i]);
+			ipc_fds_close(fds, nfds);
 			log_ratelimited(LOG_LVL_WARN, "session %u (pid %d): oversized request; closed",
 					s->id, (int)s->pid);
 			chan_close(w, s);

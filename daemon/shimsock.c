@@ -252,7 +252,6 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 	atomic_store(&s->ss->state, IPC_SOCK_LIVE);
 	ph_arm(w, s);
 	ss_publish(w, s);
-	w->shim_socks++;
 	*out = s;
 	return 0;
 }
@@ -277,7 +276,6 @@ static void ss_release(struct worker *w, struct shim_sock *s)
 	session_slot_free(home, s->id & 0xffffu);
 	close(s->ph_fd);
 	free(s);
-	w->shim_socks--;
 	session_put(w, home);
 }
 

@@ -116,7 +116,6 @@ struct worker {
 	struct service_set *services;
 	struct session_table sessions; /* libusnet clients */
 	struct shim_sock *shim_wake; /* sockets whose doorbells ring after this round */
-	unsigned int shim_socks;
 
 	struct worker_stats stats;
 	struct link_stats lstats;

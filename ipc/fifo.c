@@ -48,21 +48,6 @@ static int64_t producer_room(const struct ipc_fifo_ref *r, uint64_t limit, uint6
 	return used >= limit ? 0 : (int64_t)(limit - used);
 }
 
-ssize_t ipc_fifo_write(const struct ipc_fifo_ref *r, uint64_t limit, const void *src, size_t len)
-{
-	uint64_t tail;
-	int64_t room = producer_room(r, limit, &tail);
-
-	if (room <= 0)
-		return room;
-	if (len > (uint64_t)room)
-		len = (size_t)room;
-	ring_copy_in(r, tail, src, len);
-	/* release: the bytes are in the ring before the consumer sees tail. */
-	atomic_store_explicit(&r->f->tail, tail + len, memory_order_release);
-	return (ssize_t)len;
-}
-
 ssize_t ipc_fifo_writev(const struct ipc_fifo_ref *r, uint64_t limit, const struct iovec *iov,
 			int iovcnt)
 {
@@ -99,19 +84,6 @@ static int64_t consumer_avail(const struct ipc_fifo_ref *r, uint64_t off, uint64
 	return used <= off ? 0 : (int64_t)(used - off);
 }
 
-ssize_t ipc_fifo_peek(const struct ipc_fifo_ref *r, uint64_t off, void *dst, size_t len)
-{
-	uint64_t head;
-	int64_t avail = consumer_avail(r, off, &head);
-
-	if (avail <= 0)
-		return avail;
-	if (len > (uint64_t)avail)
-		len = (size_t)avail;
-	ring_copy_out(r, head + off, dst, len);
-	return (ssize_t)len;
-}
-
 ssize_t ipc_fifo_peekv(const struct ipc_fifo_ref *r, uint64_t off, const struct iovec *iov,
 		       int iovcnt)
 {
@@ -129,6 +101,20 @@ ssize_t ipc_fifo_peekv(const struct ipc_fifo_ref *r, uint64_t off, const struct 
 		done += n;
 	}
 	return (ssize_t)done;
+}
+
+ssize_t ipc_fifo_write(const struct ipc_fifo_ref *r, uint64_t limit, const void *src, size_t len)
+{
+	struct iovec v = { (void *)src, len };
+
+	return ipc_fifo_writev(r, limit, &v, 1);
+}
+
+ssize_t ipc_fifo_peek(const struct ipc_fifo_ref *r, uint64_t off, void *dst, size_t len)
+{
+	struct iovec v = { dst, len };
+
+	return ipc_fifo_peekv(r, off, &v, 1);
 }
 
 int ipc_fifo_consume(const struct ipc_fifo_ref *r, uint64_t len)

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ipc/fdpass.h"
 #include "shim.h"
 
 struct shim_proc shim_proc;
@@ -50,23 +51,12 @@ static int seg_map(struct shim_seg *g, const struct ctl_hello_rep *rep, int memf
 static int xfer(int chan, const void *msg, size_t len, const int *fds, unsigned int nfds,
 		void *reply, size_t rlen, int *rfds, unsigned int *nrfds)
 {
-	union {
-		struct cmsghdr h;
-		uint8_t b[CMSG_SPACE(sizeof(int) * SHIM_SEGS_MAX)];
-	} cm;
+	union ipc_fds_cmsg cm;
 	struct iovec iov = { (void *)msg, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (nfds) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
-	}
+	ipc_fds_attach(&mh, &cm, fds, nfds);
 	do
 		n = shim_libc.sendmsg(chan, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -86,20 +76,7 @@ static int xfer(int chan, const void *msg, size_t len, const int *fds, unsigned 
 		return -errno;
 	if (n == 0)
 		return -ECONNRESET;
-	*nrfds = 0;
-	for (struct cmsghdr *ch = CMSG_FIRSTHDR(&mh); ch; ch = CMSG_NXTHDR(&mh, ch)) {
-		if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(ch) + i * sizeof(int), sizeof(fd));
-			if (*nrfds < 2)
-				rfds[(*nrfds)++] = fd;
-			else
-				shim_libc.close(fd);
-		}
-	}
+	*nrfds = ipc_fds_take(&mh, rfds, 2);
 	return (int)n;
 }
 
@@ -141,7 +118,9 @@ static int hello(void)
 	req.h.seq = ++shim_proc.seq;
 	req.h.len = sizeof(req);
 	req.b.pid = (uint32_t)getpid();
-	for (unsigned int i = 0; i < shim_proc.nsegs; i++)
+	strncpy(req.b.comm, program_invocation_short_name, sizeof(req.b.comm) - 1);
+	/* usnetd grants at most IPC_FDS_MAX inherited segments. */
+	for (unsigned int i = 0; i < shim_proc.nsegs && nfds < IPC_FDS_MAX; i++)
 		fds[nfds++] = shim_proc.segs[i].memfd;
 	rc = xfer(chan, &req, sizeof(req), fds, nfds, &rep, sizeof(rep), rfds, &nr);
 	if (rc < 0)

@@ -14,14 +14,6 @@
 #include "ipc/doorbell.h"
 #include "shim.h"
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* usnet entries' revents; Return: how many are ready. */
 static int scan(struct pollfd *fds, nfds_t n, struct usock **us)
 {
@@ -43,7 +35,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 {
 	struct usock *ustack[64], **us = ustack;
 	struct pollfd kstack[65], *k = kstack;
-	int64_t deadline = tmo ? now_ns() + tmo->tv_sec * 1000000000ll + tmo->tv_nsec : -1;
+	int64_t deadline = tmo ? shim_now_ns() + tmo->tv_sec * 1000000000ll + tmo->tv_nsec : -1;
 	int efd = -1, db = -1, rc, ready;
 	struct ipc_seg_hdr *own = NULL;
 	uint32_t entry = 0;
@@ -88,7 +80,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 			left.tv_sec = left.tv_nsec = 0;
 			lp = &left;
 		} else if (deadline >= 0) {
-			int64_t l = deadline - now_ns();
+			int64_t l = deadline - shim_now_ns();
 
 			if (l < 0)
 				l = 0;
@@ -111,11 +103,11 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 			ready += k[i].revents != 0;
 		}
 		if (ready || (lp && !lp->tv_sec && !lp->tv_nsec && deadline >= 0 &&
-			      now_ns() >= deadline)) {
+			      shim_now_ns() >= deadline)) {
 			rc = ready;
 			goto out;
 		}
-		if (deadline >= 0 && now_ns() >= deadline) {
+		if (deadline >= 0 && shim_now_ns() >= deadline) {
 			rc = 0;
 			goto out;
 		}

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "ipc/ctl_msg.h"
 #include "ipc/seg.h"
@@ -127,6 +128,15 @@ static inline struct usock *shim_fd(int fd)
 	if (fd < 0 || (unsigned int)fd >= SHIM_FD_MAX)
 		return NULL;
 	return atomic_load_explicit(&shim_fds[fd], memory_order_acquire);
+}
+
+/** shim_now_ns() - CLOCK_MONOTONIC, for timeouts */
+static inline int64_t shim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* init.c */

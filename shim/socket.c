@@ -26,7 +26,6 @@ void shim_sock_req(const struct usock *u, struct ctl_sock_req *r)
 	memset(r, 0, sizeof(*r));
 	r->id = u->id;
 	r->gen = u->gen;
-	r->tid = (int32_t)gettid();
 }
 
 int shim_sockaddr_in(const struct usock *u, const struct sockaddr *sa, socklen_t len,
@@ -41,7 +40,7 @@ int shim_sockaddr_in(const struct usock *u, const struct sockaddr *sa, socklen_t
 		if (len < sizeof(*sin))
 			return -EINVAL;
 		if (sin->sin_family != AF_INET)
-			return sin->sin_family == AF_UNSPEC ? -EAFNOSUPPORT : -EAFNOSUPPORT;
+			return -EAFNOSUPPORT;
 		out->addr = sin->sin_addr.s_addr;
 		out->port = sin->sin_port;
 		return 0;
@@ -160,6 +159,7 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	if (!u)
 		return shim_libc.bind(fd, sa, len);
 	shim_sock_req(u, &req);
+	req.tid = (int32_t)gettid(); /* usnetd judges this thread's capabilities */
 	rc = shim_sockaddr_in(u, sa, len, &req.addr);
 	if (rc == -ENETUNREACH)
 		rc = -EADDRNOTAVAIL;

@@ -147,10 +147,7 @@ void shim_kick(struct usock *u)
 
 static int64_t now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return shim_now_ns() / 1000;
 }
 
 int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us)
