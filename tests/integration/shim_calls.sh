@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Socket calls through libusnet, each with the kernel's result
+# (tests/tools/shimcheck.c): non-blocking connect and SO_ERROR,
+# ECONNREFUSED, names, options, SO_RCVTIMEO, MSG_DONTWAIT, select,
+# FIONREAD, MSG_PEEK, shutdown and EPIPE, O_NONBLOCK shared by dup; then,
+# as user nobody, bind to port 80 refused with EACCES. The same program
+# runs once without usnet against the same kernel echo server, so a check
+# that the kernel itself would fail is caught as a bad check, not blamed
+# on usnet.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+it_init shim_calls
+
+SHIMCHECK=$(tool shimcheck)
+export USNET_LIB
+
+make_netns
+start_usnetd
+ping_ok 1
+
+# A kernel echo server that ends its side when the client ends its own.
+cat >"$TMPD/echo.py" <<'PY'
+import socket, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7007))
+s.listen(16)
+def serve(c):
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+ip netns exec "$NS" python3 "$TMPD/echo.py" >"$TMPD/echo.log" 2>&1 &
+IT_HELPERS+=($!)
+for ((i = 0; i < 50; i++)); do
+	ip netns exec "$NS" ss -ltn | grep -q ':7007 ' && break
+	sleep 0.1
+done
+
+# The checks hold for the kernel's own sockets: run them there first
+# (over the namespace's loopback).
+ip netns exec "$NS" ip link set lo up
+ip netns exec "$NS" "$SHIMCHECK" 10.77.0.1 7007 7008 >"$TMPD/kernel.out" 2>&1 ||
+	fail "shimcheck fails on kernel sockets: $(grep FAIL "$TMPD/kernel.out")"
+ok "all $(grep -c '^ok' "$TMPD/kernel.out") checks hold for kernel sockets"
+
+"$USNET" --control "$SOCK" run -- "$SHIMCHECK" 10.77.0.1 7007 7008 >"$TMPD/usnet.out" 2>&1 ||
+	fail "under usnet: $(grep -v '^ok' "$TMPD/usnet.out" | tr '\n' ' ')"
+expect_eq "checks passed under usnet" "$(grep -c '^ok' "$TMPD/usnet.out")" \
+	"$(grep -c '^ok' "$TMPD/kernel.out")"
+
+chmod 755 "$TMPD"
+chmod 666 "$SOCK"
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$USNET" --control "$SOCK" run -- "$SHIMCHECK" privport >"$TMPD/priv.out" 2>&1 ||
+	fail "as nobody: $(grep -v '^ok' "$TMPD/priv.out" | tr '\n' ' ')"
+ok "as nobody: $(grep -c '^ok' "$TMPD/priv.out") checks, port 80 refused"
