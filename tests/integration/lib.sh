@@ -435,3 +435,15 @@ forget_helper() {
 	done
 	IT_HELPERS=("${keep[@]}")
 }
+
+# shim_env: set up the environment for programs run under libusnet. In a
+# sanitizer build libusnet.so carries the ASan runtime, which a program
+# that was not built with it loads only through the preload: tell ASan
+# that this order is intended, and leave the program's own leaks (curl's,
+# python's) out of its exit status. Call after start_usnetd.
+shim_env() {
+	export USNET_LIB
+	if sanitized; then
+		export ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0
+	fi
+}

@@ -13,10 +13,10 @@
 it_init shim_calls
 
 SHIMCHECK=$(tool shimcheck)
-export USNET_LIB
 
 make_netns
 start_usnetd
+shim_env
 ping_ok 1
 
 # A kernel echo server that ends its side when the client ends its own.

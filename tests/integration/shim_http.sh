@@ -17,12 +17,12 @@ it_init shim_http
 command -v curl >/dev/null || skip "curl not installed"
 LIB=$TOP_BUILDDIR/shim/.libs/libusnet.so
 [ -r "$LIB" ] || hard_error "$LIB missing"
-export USNET_LIB=$LIB
 SIZE_MB=100
 sanitized && SIZE_MB=20
 
 make_netns
 start_usnetd
+shim_env
 ping_ok 1
 
 mkdir -p "$TMPD/www"
