@@ -431,6 +431,7 @@ static void worker_loop(struct worker *w)
 		stack_poll(&w->st, now);
 		if (now >= stack_next_timer(&w->st))
 			stack_timers(&w->st, now);
+		stack_loopback(&w->st, now);
 		/* Applications (the built-in services, libusnet's clients)
 		 * run between the stack's input and the transmit batch, so that
 		 * their replies leave in the same round. */
@@ -447,7 +448,8 @@ static void worker_loop(struct worker *w)
 		 * when the submitter enters the kernel). */
 		io_uring_submit_and_get_events(&w->ring);
 
-		if (done || squeezed || w->st.evq_head || stack_tx_pending(&w->st)) {
+		if (done || squeezed || w->st.evq_head || stack_tx_pending(&w->st) ||
+		    stack_loopback_pending(&w->st)) {
 			last_busy = true;
 			continue;
 		}

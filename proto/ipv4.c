@@ -183,8 +183,7 @@ int ipv4_output(struct stack *st, struct pkt *pkt, const struct ipv4_tx *tx)
 	struct ipv4_hdr *ip;
 	uint32_t len;
 
-	if (route_lookup(st, tx->daddr, &res) < 0 || res.type == RTN_LOCAL) {
-		/* No loopback device yet: datagrams to ourselves have no path. */
+	if (route_lookup(st, tx->daddr, &res) < 0) {
 		IP_INC(st, OUT_NO_ROUTES);
 		pkt_drop(st, pkt, DROP_IP_OUTNOROUTES);
 		return -ENETUNREACH;
@@ -219,6 +218,12 @@ int ipv4_output(struct stack *st, struct pkt *pkt, const struct ipv4_tx *tx)
 
 	IP_INC(st, OUT_REQUESTS);
 	IP_ADD(st, OUT_OCTETS, len);
+	if (res.type == RTN_LOCAL) {
+		/* To ourselves: back in through stack_loopback(). */
+		pkt->l2_type = ETH_PKT_HOST;
+		pkt_queue_push(&st->loq, pkt);
+		return 0;
+	}
 	if (res.type == RTN_BROADCAST) {
 		IP_INC(st, OUT_BCAST_PKTS);
 		eth_output(st, pkt, eth_broadcast_addr, ETH_P_IP);

@@ -90,6 +90,7 @@ int stack_init(struct stack *st, const struct stack_cfg *cfg, struct pkt_pool *p
 	st->pool = pool;
 	rng_init(&st->rng, seed);
 	pkt_queue_init(&st->txq);
+	pkt_queue_init(&st->loq);
 	for (unsigned int i = 0; i < IPV4_IDENTS; i++)
 		st->ip_idents[i] = (uint16_t)rng_u64(&st->rng);
 	rc = neigh_init(st, cfg->neigh_max);
@@ -117,6 +118,7 @@ void stack_fini(struct stack *st)
 {
 	tcp_fini(st);
 	pkt_queue_purge(&st->txq);
+	pkt_queue_purge(&st->loq);
 	neigh_fini(st);
 	route_fini(st);
 }
@@ -145,6 +147,18 @@ void stack_rx_end(struct stack *st, uint64_t now_ns)
 	st->now = now_ns;
 	st->rx_batch = false;
 	tcp_poll(st);
+}
+
+void stack_loopback(struct stack *st, uint64_t now_ns)
+{
+	unsigned int n = st->loq.len < STACK_LOOPBACK_BUDGET ? st->loq.len : STACK_LOOPBACK_BUDGET;
+
+	st->now = now_ns;
+	while (n--) {
+		struct pkt *pkt = pkt_queue_pop(&st->loq);
+
+		ipv4_input(st, pkt);
+	}
 }
 
 void stack_poll(struct stack *st, uint64_t now_ns)

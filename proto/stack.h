@@ -45,6 +45,7 @@ struct stack {
 	bool rx_batch; /* between stack_rx_begin() and stack_rx_end() */
 	struct rng rng;
 	struct pkt_queue txq; /* frames for the link, drained by the caller */
+	struct pkt_queue loq; /* datagrams to our own addresses (stack_loopback) */
 	struct mib mib;
 	struct ifaddr addrs[STACK_MAX_ADDRS];
 	unsigned int naddrs;
@@ -116,6 +117,21 @@ static inline unsigned int stack_tx_pending(const struct stack *st)
 {
 	return st->txq.len;
 }
+
+/** stack_loopback_pending() - datagrams to ourselves waiting for input */
+static inline unsigned int stack_loopback_pending(const struct stack *st)
+{
+	return st->loq.len;
+}
+
+/**
+ * stack_loopback() - deliver the datagrams sent to our own addresses, as
+ * Linux's loopback device does from its backlog: after the sender has
+ * returned, never inside it (TCP to itself must not recurse). At most
+ * STACK_LOOPBACK_BUDGET per call; what they send in turn waits for the next.
+ */
+#define STACK_LOOPBACK_BUDGET 256
+void stack_loopback(struct stack *st, uint64_t now_ns);
 
 /**
  * stack_addr_add() - add local address @addr/@plen, its connected route and

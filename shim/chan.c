@@ -268,4 +268,5 @@ void shim_fork_child(void)
 	shim_proc.pid = getpid();
 	shim_proc.failed = false;
 	shim_wait_fork_child();
+	shim_epoll_fork_child();
 }

@@ -50,7 +50,13 @@ void shim_fd_set(int fd, struct usock *u)
 
 	if (fd < 0 || (unsigned int)fd >= SHIM_FD_MAX)
 		return;
+	if (u)
+		atomic_fetch_add(&u->nfds, 1);
 	old = atomic_exchange(&shim_fds[fd], u);
+	/* The kernel removes a file from its epolls when its last fd closes;
+	 * so do we. */
+	if (old && atomic_fetch_sub(&old->nfds, 1) == 1)
+		shim_epoll_forget(old);
 	shim_usock_put(old);
 }
 

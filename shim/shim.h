@@ -90,8 +90,12 @@ struct shim_seg {
 
 /* One usnet socket as this process sees it: one per open file description
  * (dup'd fds share it, as they share O_NONBLOCK in the kernel). */
+struct ep_item;
+
 struct usock {
-	_Atomic int refs;
+	_Atomic int refs; /* fd table entries and epoll items */
+	_Atomic int nfds; /* fd table entries: 0 once the file is closed */
+	struct ep_item *ep_items; /* epoll registrations (epoll.c's lock) */
 	struct shim_seg *seg;
 	struct ipc_sock *ss;
 	struct ipc_fifo_ref rx, tx;
@@ -184,8 +188,22 @@ void shim_kick(struct usock *u);
 /** shim_thread_db() - this thread's doorbell index, or -errno */
 int shim_thread_db(int *efd);
 uint32_t shim_watch_entry(int db);
+/** shim_db_alloc() - a doorbell index for eventfd @efd, registered with usnetd */
+int shim_db_alloc(int efd);
+void shim_db_free(int idx);
 /** shim_wait_fork_child() - forget the parent's thread doorbell */
 void shim_wait_fork_child(void);
+
+/* epoll.c */
+/** shim_epoll_forget() - the last fd of @u is closing: drop its registrations */
+void shim_epoll_forget(struct usock *u);
+/** shim_epoll_fd() - is @fd one of our epoll instances? */
+bool shim_epoll_fd(int fd);
+/** shim_epoll_dup() - @newfd now names the epoll behind @oldfd */
+void shim_epoll_dup(int oldfd, int newfd);
+/** shim_epoll_close() - @fd (an epoll instance or nothing) is being closed */
+void shim_epoll_close(int fd);
+void shim_epoll_fork_child(void);
 
 /* socket.c helpers shared with io.c */
 int shim_sockaddr_in(const struct usock *u, const struct sockaddr *sa, socklen_t len,

@@ -442,6 +442,8 @@ SHIM_EXPORT int close(int fd)
 	 * last one go. */
 	if (shim_fd(fd))
 		shim_fd_drop(fd);
+	else
+		shim_epoll_close(fd);
 	return shim_libc.close(fd);
 }
 
@@ -452,6 +454,7 @@ static int dup_done(int oldfd, int newfd)
 
 	if (newfd < 0)
 		return newfd;
+	shim_epoll_dup(oldfd, newfd);
 	if (u && newfd != oldfd) {
 		atomic_fetch_add(&u->refs, 1);
 		shim_fd_set(newfd, u);
@@ -487,6 +490,8 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	arg = va_arg(ap, long);
 	va_end(ap);
 	rc = shim_libc.fcntl(fd, cmd, arg);
+	if (!u && rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		shim_epoll_dup(fd, rc);
 	if (!u || rc < 0)
 		return rc;
 	switch (cmd) {

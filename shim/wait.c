@@ -29,9 +29,7 @@ static void db_release(void *arg)
 		return;
 	/* The slot may be reused by another thread once usnetd has the new
 	 * eventfd; until then our closed one only makes writes fail. */
-	pthread_mutex_lock(&shim_proc.lock);
-	shim_proc.db_used[idx / 64] &= ~(1ull << (idx % 64));
-	pthread_mutex_unlock(&shim_proc.lock);
+	shim_db_free(idx);
 	shim_libc.close(db_efd);
 	db_idx = db_efd = -1;
 }
@@ -49,10 +47,40 @@ void shim_wait_fork_child(void)
 	db_idx = db_efd = -1;
 }
 
-int shim_thread_db(int *efd)
+int shim_db_alloc(int efd)
 {
 	struct ctl_doorbell d = { 0 };
-	int idx = -1, fd, rc;
+	int idx = -1, rc;
+
+	pthread_mutex_lock(&shim_proc.lock);
+	for (unsigned int i = 0; i < IPC_DOORBELLS && idx < 0; i++) {
+		if (!(shim_proc.db_used[i / 64] & (1ull << (i % 64)))) {
+			shim_proc.db_used[i / 64] |= 1ull << (i % 64);
+			idx = (int)i;
+		}
+	}
+	pthread_mutex_unlock(&shim_proc.lock);
+	if (idx < 0)
+		return -EMFILE;
+	d.index = (uint32_t)idx;
+	rc = shim_request(CTL_DOORBELL, &d, sizeof(d), efd, NULL, 0, NULL);
+	if (rc) {
+		shim_db_free(idx);
+		return rc;
+	}
+	return idx;
+}
+
+void shim_db_free(int idx)
+{
+	pthread_mutex_lock(&shim_proc.lock);
+	shim_proc.db_used[idx / 64] &= ~(1ull << (idx % 64));
+	pthread_mutex_unlock(&shim_proc.lock);
+}
+
+int shim_thread_db(int *efd)
+{
+	int idx, fd, rc;
 
 	if (db_idx >= 0) {
 		*efd = db_efd;
@@ -65,26 +93,10 @@ int shim_thread_db(int *efd)
 	fd = eventfd(0, EFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	pthread_mutex_lock(&shim_proc.lock);
-	for (unsigned int i = 0; i < IPC_DOORBELLS && idx < 0; i++) {
-		if (!(shim_proc.db_used[i / 64] & (1ull << (i % 64)))) {
-			shim_proc.db_used[i / 64] |= 1ull << (i % 64);
-			idx = (int)i;
-		}
-	}
-	pthread_mutex_unlock(&shim_proc.lock);
+	idx = shim_db_alloc(fd);
 	if (idx < 0) {
 		shim_libc.close(fd);
-		return -EMFILE;
-	}
-	d.index = (uint32_t)idx;
-	rc = shim_request(CTL_DOORBELL, &d, sizeof(d), fd, NULL, 0, NULL);
-	if (rc) {
-		shim_libc.close(fd);
-		pthread_mutex_lock(&shim_proc.lock);
-		shim_proc.db_used[idx / 64] &= ~(1ull << (idx % 64));
-		pthread_mutex_unlock(&shim_proc.lock);
-		return rc;
+		return idx;
 	}
 	db_idx = idx;
 	db_efd = fd;

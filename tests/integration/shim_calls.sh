@@ -8,11 +8,15 @@
 # as user nobody, bind to port 80 refused with EACCES. The same program
 # runs once without usnet against the same kernel echo server, so a check
 # that the kernel itself would fail is caught as a bad check, not blamed
-# on usnet.
+# on usnet. Then the same for epoll (tests/tools/epollcheck.c): level,
+# edge and one-shot, kernel fds mixed in, the epoll fd polled and nested,
+# registrations ending with the file, a listener, EPOLLRDHUP, timeouts,
+# EINTR, round-robin; its listener checks connect usnet to itself.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 it_init shim_calls
 
 SHIMCHECK=$(tool shimcheck)
+EPOLLCHECK=$(tool epollcheck)
 
 make_netns
 start_usnetd
@@ -55,6 +59,15 @@ ok "all $(grep -c '^ok' "$TMPD/kernel.out") checks hold for kernel sockets"
 	fail "under usnet: $(grep -v '^ok' "$TMPD/usnet.out" | tr '\n' ' ')"
 expect_eq "checks passed under usnet" "$(grep -c '^ok' "$TMPD/usnet.out")" \
 	"$(grep -c '^ok' "$TMPD/kernel.out")"
+
+# epoll: the kernel side's own address for the listener checks.
+ip netns exec "$NS" "$EPOLLCHECK" 10.77.0.1 7007 10.77.0.1 >"$TMPD/kepoll.out" 2>&1 ||
+	fail "epollcheck fails on kernel sockets: $(grep FAIL "$TMPD/kepoll.out")"
+ok "all $(grep -c '^ok' "$TMPD/kepoll.out") epoll checks hold for kernel sockets"
+"$USNET" --control "$SOCK" run -- "$EPOLLCHECK" 10.77.0.1 7007 10.77.0.2 >"$TMPD/uepoll.out" 2>&1 ||
+	fail "epoll under usnet: $(grep -v '^ok' "$TMPD/uepoll.out" | tr '\n' ' ')"
+expect_eq "epoll checks passed under usnet" "$(grep -c '^ok' "$TMPD/uepoll.out")" \
+	"$(grep -c '^ok' "$TMPD/kepoll.out")"
 
 chmod 755 "$TMPD"
 chmod 666 "$SOCK"

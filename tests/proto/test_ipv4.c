@@ -348,11 +348,18 @@ HTest(ipv4, output_without_a_route_is_enetunreach)
 	h_expect_nothing(&h);
 }
 
-HTest(ipv4, output_to_our_own_address_has_no_path)
+HTest(ipv4, output_to_our_own_address_comes_back_in)
 {
-	cr_assert_eq(h_ip_output(&h, H_US_IP, 253, "x", 1), -ENETUNREACH);
-	h_expect_drop(&h, DROP_IP_OUTNOROUTES);
-	cr_assert_eq(h_ip_mib(&h, IP_MIB_OUT_NO_ROUTES), 1);
+	cr_assert_eq(h_ip_output(&h, H_US_IP, 253, "x", 1), 0);
+	cr_assert_eq(h_ip_mib(&h, IP_MIB_OUT_REQUESTS), 1);
+	cr_assert_eq(stack_loopback_pending(&h.st), 1);
+	stack_loopback(&h.st, h.now);
+	/* Protocol 253 is nobody's: dropped on input, like from the link. */
+	h_expect_drop(&h, DROP_IP_NOPROTO);
+	cr_assert_eq(h_ip_mib(&h, IP_MIB_IN_UNKNOWN_PROTOS), 1);
+	cr_assert_eq(h_ip_mib(&h, IP_MIB_OUT_NO_ROUTES), 0);
+	while (stack_loopback_pending(&h.st))
+		stack_loopback(&h.st, h.now); /* the protocol unreachable, to ourselves */
 	h_expect_nothing(&h);
 }
 
