@@ -148,12 +148,16 @@ void session_table_fini(struct worker *w)
 
 		if (!s)
 			continue;
+		/* Releasing its last socket would free a session whose channel
+		 * went first, under close_all's feet. */
+		atomic_fetch_add(&s->refs, 1);
 		shimsock_close_all(w, s);
 		if (s->chan_fd >= 0) {
 			close(s->chan_fd);
 			s->chan_fd = -1;
 			session_put(w, s);
 		}
+		session_put(w, s);
 	}
 	pthread_mutex_lock(&t->new_lock);
 	while (t->new_head) {

@@ -556,6 +556,9 @@ int shimsock_request(struct worker *w, struct session *sess, unsigned int type,
 		if (req->addr.port && ntohs(req->addr.port) < PORT_PRIVILEGED_BELOW &&
 		    !may_bind_privileged(sess, req->tid))
 			return -EACCES;
+		/* Not on a bound socket: its port reference follows the flag. */
+		if ((req->arg & CTL_BIND_V6ONLY) && s->domain == AF_INET6 && !tp->bound)
+			tp->sk.opts |= SK_OPT_V6ONLY;
 		return tcp_bind(&w->st, tp, req->addr.addr, req->addr.port);
 	case CTL_LISTEN:
 		/* Linux binds an unbound socket to an ephemeral port. */

@@ -70,13 +70,16 @@ struct ctl_doorbell {
 struct ctl_sock_req {
 	uint32_t id, gen; /* the socket (not for CTL_SOCKET) */
 	int32_t domain, type, protocol; /* CTL_SOCKET */
-	int32_t arg; /* backlog, SHUT_*, GETNAME side, accept flags */
+	int32_t arg; /* backlog, SHUT_*, GETNAME side, accept flags, CTL_BIND_* */
 	int32_t tid; /* the calling thread: CTL_BIND judges its capabilities */
 	int32_t level, name; /* options */
 	uint32_t optlen;
 	struct ctl_addr addr;
 	uint8_t optval[CTL_OPTVAL_MAX];
 };
+
+/* CTL_BIND arg: the socket is AF_INET6 with IPV6_V6ONLY set. */
+#define CTL_BIND_V6ONLY 1
 
 struct ctl_sock_rep {
 	uint32_t id, gen;

@@ -50,6 +50,10 @@ enum sock_event {
 #define SK_OPT_REUSEPORT (1u << 1)
 #define SK_OPT_KEEPALIVE (1u << 2)
 #define SK_OPT_LINGER (1u << 3)
+/* IPV6_V6ONLY on an AF_INET6 socket: it never meets IPv4 sockets or
+ * datagrams. usnet has no IPv6 yet, so such a socket binds and listens
+ * (a server's "listen [::]" next to "listen 0.0.0.0") and receives nothing. */
+#define SK_OPT_V6ONLY (1u << 4)
 
 struct sock {
 	uint8_t protocol;

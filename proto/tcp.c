@@ -252,7 +252,7 @@ struct tcp_sock *tcp_listener_lookup(struct stack *st, uint32_t daddr, uint16_t 
 	struct tcp_sock *any = NULL;
 
 	for (struct tcp_sock *tp = *tcp_lhash_head(st, dport); tp; tp = tp->hash_next) {
-		if (tp->sport != dport)
+		if (tp->sport != dport || (tp->sk.opts & SK_OPT_V6ONLY))
 			continue;
 		if (tp->saddr == daddr)
 			return tp;
@@ -493,7 +493,8 @@ void tcp_set_state(struct stack *st, struct tcp_sock *tp, int state)
 			TCP_INC(st, ESTAB_RESETS);
 		tcp_ehash_del(st, tp);
 		if (tp->bound) {
-			tcp_port_put(st, tp->sport);
+			if (!(tp->sk.opts & SK_OPT_V6ONLY))
+				tcp_port_put(st, tp->sport);
 			tp->bound = 0;
 		}
 	}
@@ -579,13 +580,20 @@ static bool tcp_addr_ok(const struct stack *st, uint32_t addr)
 /* Would binding @port conflict with a listener or another bound socket?
  * Linux inet_csk_bind_conflict(), reduced: SO_REUSEADDR lets sockets share
  * a port as long as none of them listens on an overlapping address. */
+static bool tcp_same_family(const struct tcp_sock *a, const struct tcp_sock *b)
+{
+	return !((a->sk.opts ^ b->sk.opts) & SK_OPT_V6ONLY);
+}
+
 static bool tcp_bind_conflict(struct stack *st, const struct tcp_sock *tp, uint32_t addr,
 			      uint16_t port)
 {
 	for (struct tcp_sock *l = *tcp_lhash_head(st, port); l; l = l->hash_next)
-		if (l->sport == port && (l->saddr == 0 || addr == 0 || l->saddr == addr))
+		if (l->sport == port && tcp_same_family(l, tp) &&
+		    (l->saddr == 0 || addr == 0 || l->saddr == addr))
 			return true;
-	if (!st->tcp.port_refs[ntohs(port)])
+	/* IPv6-only sockets hold no IPv4 port (tcp_bind()). */
+	if (!st->tcp.port_refs[ntohs(port)] || (tp->sk.opts & SK_OPT_V6ONLY))
 		return false;
 	return !(tp->sk.opts & SK_OPT_REUSEADDR);
 }
@@ -628,7 +636,8 @@ int tcp_bind(struct stack *st, struct tcp_sock *tp, uint32_t addr, uint16_t port
 	tp->saddr = addr;
 	tp->sport = port;
 	tp->bound = 1;
-	tcp_port_get(st, port);
+	if (!(tp->sk.opts & SK_OPT_V6ONLY))
+		tcp_port_get(st, port);
 	return 0;
 }
 
@@ -645,7 +654,8 @@ int tcp_listen(struct stack *st, struct tcp_sock *tp, int backlog)
 	if (tp->state != TCP_CLOSE || !tp->bound)
 		return -EINVAL;
 	for (struct tcp_sock *l = *tcp_lhash_head(st, tp->sport); l; l = l->hash_next)
-		if (l->sport == tp->sport && (l->saddr == 0 || tp->saddr == 0 || l->saddr == tp->saddr))
+		if (l->sport == tp->sport && tcp_same_family(l, tp) &&
+		    (l->saddr == 0 || tp->saddr == 0 || l->saddr == tp->saddr))
 			return -EADDRINUSE;
 	memset(&tp->lq, 0, sizeof(tp->lq));
 	tp->lq.backlog = backlog < 0 ? 0 : (uint32_t)backlog > somax ? somax : (uint32_t)backlog;

@@ -24,9 +24,7 @@ struct shim_proc shim_proc;
 
 static const char *control_path(void)
 {
-	const char *p = getenv("USNET_CONTROL");
-
-	return p && *p ? p : IPC_DEFAULT_CONTROL;
+	return shim_proc.control[0] ? shim_proc.control : IPC_DEFAULT_CONTROL;
 }
 
 static int seg_map(struct shim_seg *g, const struct ctl_hello_rep *rep, int memfd)
@@ -107,7 +105,7 @@ static int hello(void)
 			chan = hi;
 		}
 	}
-	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strnlen(path, sizeof(sa.sun_path) - 1));
 	if (shim_libc.connect(chan, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = -errno;
 		goto err;

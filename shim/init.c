@@ -99,6 +99,9 @@ __attribute__((constructor)) void shim_init(void)
 	e = getenv("USNET_LOG");
 	if (e)
 		shim_log_level = atoi(e);
+	e = getenv("USNET_CONTROL");
+	if (e && strlen(e) < sizeof(shim_proc.control))
+		strcpy(shim_proc.control, e);
 	pthread_mutex_init(&shim_proc.lock, NULL);
 	shim_proc.chan_fd = -1;
 	shim_proc.wake_fd = -1;

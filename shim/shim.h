@@ -120,6 +120,9 @@ struct shim_proc {
 	unsigned int nsegs;
 	uint64_t db_used[IPC_DOORBELLS / 64];
 	pid_t pid;
+	/* USNET_CONTROL as the program started: a forked child may meet
+	 * usnetd after the program cleared its environment (nginx does). */
+	char control[108];
 };
 
 extern struct shim_proc shim_proc;

@@ -160,6 +160,8 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 		return shim_libc.bind(fd, sa, len);
 	shim_sock_req(u, &req);
 	req.tid = (int32_t)gettid(); /* usnetd judges this thread's capabilities */
+	if (u->domain == AF_INET6 && atomic_load(&u->v6only))
+		req.arg = CTL_BIND_V6ONLY;
 	rc = shim_sockaddr_in(u, sa, len, &req.addr);
 	if (rc == -ENETUNREACH)
 		rc = -EADDRNOTAVAIL;
@@ -495,6 +497,10 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	if (!u || rc < 0)
 		return rc;
 	switch (cmd) {
+	case F_GETFL:
+		/* The placeholder itself is always non-blocking. */
+		rc = (rc & ~O_NONBLOCK) | (atomic_load(&u->nonblock) ? O_NONBLOCK : 0);
+		break;
 	case F_SETFL:
 		atomic_store(&u->nonblock, (arg & O_NONBLOCK) != 0);
 		break;
