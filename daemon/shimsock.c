@@ -252,6 +252,10 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 	sess->slots[slot] = s;
 	atomic_fetch_add(&sess->refs, 1);
 	tp->sk.owner = s;
+	/* Who sees it in `usnet sockets`: the process it is homed with, as
+	 * for the connections an nginx worker accepts on its master's
+	 * listener (sockdiag.c). */
+	tp->sk.uid = (uint32_t)sess->uid;
 	tcp_attach(&w->st, tp, &ss_ops, s);
 	atomic_store(&s->ss->state, IPC_SOCK_LIVE);
 	ph_arm(w, s);
