@@ -614,6 +614,8 @@ static void print_sock(const struct sockets_opts *o, const struct widths *w,
 	print_string(PRINT_FP, NULL, fmt, pp);
 	print_u64(PRINT_JSON, "peer_port", NULL, s->dport);
 	print_u64(PRINT_JSON, "worker", NULL, s->worker);
+	if (s->uid != ADMIN_UID_USNETD)
+		print_u64(PRINT_JSON, "uid", NULL, s->uid);
 	print_timer(s, o->timers);
 	if (s->flags & ADMIN_TCP_F_INFO) {
 		if (o->info || out_is_json())

@@ -469,7 +469,9 @@ static void start_snapshot(struct ctl_client *c, const struct ipc_hdr *h, const 
 	req_start(req);
 }
 
-/* ADMIN_SOCKETS: each worker dumps its TCP sockets, filtered by state. */
+/* ADMIN_SOCKETS: each worker dumps its TCP sockets, filtered by state and
+ * by owner: root sees them all, another user its own and usnetd's
+ * (SO_PEERCRED names the caller; sockdiag.c). */
 static void start_sockets(struct ctl_client *c, const struct ipc_hdr *h, const void *msg,
 			  size_t len)
 {
@@ -502,6 +504,8 @@ static void start_sockets(struct ctl_client *c, const struct ipc_hdr *h, const v
 			return;
 		}
 		d->states = states;
+		d->uid = (uint32_t)c->uid;
+		d->all = c->uid == 0;
 		d->worker = (uint16_t)i;
 	}
 	req_start(req);

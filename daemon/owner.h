@@ -19,4 +19,13 @@ struct owner {
 	uint8_t kind; /* enum owner_kind */
 };
 
+/*
+ * sock.uid, who owns a socket for `usnet sockets`: the uid of the session
+ * it is homed in for the shim's, this value for usnetd's own (built-in
+ * services), which every user sees, as ss shows root's sockets to all.
+ * Accepted children and TIME-WAIT entries keep their listener's or
+ * socket's (proto copies it).
+ */
+#define OWNER_UID_USNETD UINT32_MAX
+
 #endif

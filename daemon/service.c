@@ -305,6 +305,7 @@ struct service_set *service_start(struct stack *st, const struct service_spec *s
 			goto err;
 		}
 		l->hdr.kind = OWNER_SVC_LISTENER;
+		tp->sk.uid = OWNER_UID_USNETD; /* its children inherit it */
 		l->kind = specs[i].kind;
 		l->port = specs[i].port;
 		l->tp = tp;

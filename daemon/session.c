@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -89,12 +90,23 @@ bool session_may_use(const struct session *s, const struct session *home)
 	return false;
 }
 
+bool session_is_caller(const struct session *s, pid_t sender)
+{
+	struct pollfd p = { .fd = s->pidfd, .events = POLLIN };
+
+	/* A pidfd polls readable once its process has exited: from then on
+	 * its pid may belong to another process. */
+	return sender > 0 && sender == s->pid && s->pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
 static void session_free(struct session *s)
 {
 	if (s->base)
 		munmap(s->base, s->seg_size);
 	if (s->memfd >= 0)
 		close(s->memfd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
 	for (unsigned int i = 0; s->db_fd && i < IPC_DOORBELLS; i++)
 		if (s->db_fd[i] >= 0)
 			close(s->db_fd[i]);
@@ -203,8 +215,16 @@ static int seg_create(struct session *s, const struct worker *w)
 	 * usnetd) nor change the seals; punching holes stays possible. */
 	if (fcntl(s->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		return -errno;
+	/* A memfd is made 0777. Its only path is /proc/PID/fd/N of a holder,
+	 * which the kernel lets whoever may read-ptrace that holder open
+	 * (yama's ptrace_scope does not restrict read access): with 0777,
+	 * any other process of the client's user could map the data of the
+	 * client's connections. 0600 leaves that to usnetd's user. */
+	if (fchmod(s->memfd, 0600) < 0)
+		return -errno;
 	if (fstat(s->memfd, &stb) < 0)
 		return -errno;
+	s->dev = stb.st_dev;
 	s->ino = stb.st_ino;
 	s->base = mmap(NULL, s->seg_size, PROT_READ | PROT_WRITE, MAP_SHARED, s->memfd, 0);
 	if (s->base == MAP_FAILED) {
@@ -230,7 +250,15 @@ static int seg_create(struct session *s, const struct worker *w)
 	return 0;
 }
 
-/* Take a reference to the session whose segment @fd is, if it is one. */
+/*
+ * Take a reference to the session whose segment @fd is, if it is one. The
+ * file is named by device and inode together: memfds' inode numbers are
+ * small and sequential, and any user can make a file with a chosen one on
+ * another file system (create files in a tmpfs until the counter gets
+ * there); by inode number alone, that file would open the sockets of the
+ * session it collides with. While usnetd holds the memfd its inode stays
+ * allocated, so (dev, ino) names it and nothing else.
+ */
 static struct session *find_inherited(struct session_table *t, int fd)
 {
 	struct session *found = NULL;
@@ -242,7 +270,8 @@ static struct session *find_inherited(struct session_table *t, int fd)
 	for (uint32_t id = 1; id < SESSION_MAX && !found; id++) {
 		struct session *s = t->sess[id];
 
-		if (s && s->ino == stb.st_ino && atomic_load(&s->refs) > 0) {
+		if (s && s->dev == stb.st_dev && s->ino == stb.st_ino &&
+		    atomic_load(&s->refs) > 0) {
 			atomic_fetch_add(&s->refs, 1);
 			found = s;
 		}
@@ -297,6 +326,7 @@ int session_hello(struct ctl_server *srv, struct ctl_client *c, struct worker *w
 	s->pid = c->pid;
 	s->uid = c->uid;
 	s->gid = c->gid;
+	s->pidfd = -1;
 	memcpy(s->comm, hello.comm, sizeof(s->comm) - 1);
 	for (size_t i = 0; i < sizeof(s->comm) && s->comm[i]; i++)
 		if (s->comm[i] < ' ' || s->comm[i] > '~')
@@ -307,6 +337,17 @@ int session_hello(struct ctl_server *srv, struct ctl_client *c, struct worker *w
 		rc = -EMFILE;
 		free(s);
 		goto err_reply;
+	}
+	/* The process that connected, pinned: requests judged on the caller
+	 * (a bind below 1024) need it alive, so that its pid is still its
+	 * own (session_is_caller()). If it is gone already, nothing is. */
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	/* From the reply on, the kernel stamps every request with its
+	 * sender's pid (SCM_CREDENTIALS), which the channel alone does not
+	 * tell: it may be inherited by, or passed to, another process. */
+	if (setsockopt(c->fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0) {
+		rc = -errno;
+		goto err_sess;
 	}
 	rc = seg_create(s, w);
 	if (rc)
@@ -444,7 +485,7 @@ static int req_doorbell(struct session *s, const struct ctl_doorbell *d, int *fd
 }
 
 static void chan_request(struct worker *w, struct session *s, const uint8_t *msg, size_t len,
-			 int *fds, unsigned int nfds)
+			 int *fds, unsigned int nfds, pid_t sender)
 {
 	struct ctl_sock_rep rep;
 	struct ctl_sock_req req;
@@ -480,7 +521,7 @@ static void chan_request(struct worker *w, struct session *s, const uint8_t *msg
 		break;
 	default:
 		memcpy(&req, msg + sizeof(h), sizeof(req));
-		rc = shimsock_request(w, s, h.type, &req, &rep, &ph);
+		rc = shimsock_request(w, s, h.type, &req, &rep, &ph, sender);
 		blen = sizeof(rep);
 		break;
 	}
@@ -496,6 +537,27 @@ out_close:
 	ipc_fds_close(fds, nfds);
 }
 
+/* Control data of one request: its descriptors and its sender's credentials. */
+union chan_cmsg {
+	struct cmsghdr h;
+	uint8_t b[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX) + CMSG_SPACE(sizeof(struct ucred))];
+};
+
+/* The pid the kernel stamped on @mh (SCM_CREDENTIALS), or 0. */
+static pid_t msg_sender(struct msghdr *mh)
+{
+	for (struct cmsghdr *ch = CMSG_FIRSTHDR(mh); ch; ch = CMSG_NXTHDR(mh, ch)) {
+		struct ucred uc;
+
+		if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_CREDENTIALS ||
+		    ch->cmsg_len < CMSG_LEN(sizeof(uc)))
+			continue;
+		memcpy(&uc, CMSG_DATA(ch), sizeof(uc));
+		return uc.pid;
+	}
+	return 0;
+}
+
 void session_chan_ready(struct worker *w, uint32_t id, int res, bool more)
 {
 	struct session *s = session_get(w, id);
@@ -508,7 +570,7 @@ void session_chan_ready(struct worker *w, uint32_t id, int res, bool more)
 	if (res < 0)
 		return; /* cancelled at shutdown */
 	for (unsigned int n = 0; s->chan_fd >= 0 && n < 64; n++) {
-		union ipc_fds_cmsg cm;
+		union chan_cmsg cm;
 		struct iovec iov = { buf, sizeof(buf) };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
 				     .msg_controllen = sizeof(cm.b) };
@@ -531,7 +593,7 @@ void session_chan_ready(struct worker *w, uint32_t id, int res, bool more)
 			chan_close(w, s);
 			return;
 		}
-		chan_request(w, s, (const uint8_t *)buf, (size_t)r, fds, nfds);
+		chan_request(w, s, (const uint8_t *)buf, (size_t)r, fds, nfds, msg_sender(&mh));
 	}
 	s = session_get(w, id);
 	if (s)

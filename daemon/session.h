@@ -36,10 +36,12 @@ struct session {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	int pidfd; /* the process that said hello, -1 if it was gone already */
 	char comm[16];
 
 	int memfd;
-	ino_t ino; /* the memfd's inode: how a forked child names it */
+	dev_t dev; /* with ino, the memfd's identity: how a forked child names it */
+	ino_t ino;
 	uint8_t *base;
 	struct ipc_seg_hdr *hdr;
 	uint64_t seg_size, slot_size, rx_size, tx_size;
@@ -87,7 +89,11 @@ void session_table_fini(struct worker *w);
 /** session_adopt_new() - worker: take sessions the control thread handed over */
 void session_adopt_new(struct worker *w);
 
-/** session_chan_ready() - worker: the channel of session @id polled readable */
+/**
+ * session_chan_ready() - worker: the channel of session @id polled readable.
+ * Every request carries its sender's pid (SCM_CREDENTIALS: the channel has
+ * SO_PASSCRED from hello on), for the requests judged on the caller.
+ */
 void session_chan_ready(struct worker *w, uint32_t id, int res, bool more);
 
 /** session_kicks() - worker: handle every kicked slot of every session */
@@ -108,6 +114,12 @@ void session_put(struct worker *w, struct session *s);
 
 /** session_may_use() - may @s act on sockets homed in @home? */
 bool session_may_use(const struct session *s, const struct session *home);
+
+/**
+ * session_is_caller() - did the request from @sender come from the process
+ * that opened @s, still alive (so that its pid was not reused)?
+ */
+bool session_is_caller(const struct session *s, pid_t sender);
 
 /**
  * session_slot_alloc() - a free slot of @s, initialised for a new socket

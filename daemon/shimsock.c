@@ -157,8 +157,12 @@ void shimsock_wake_flush(struct worker *w)
 
 			if (!e)
 				continue;
+			/* The watch list is the client's to write, and it may
+			 * name any session: ring only a session that may use
+			 * this socket (its home, or a process that inherited
+			 * it), never another process's doorbells. */
 			ws = session_get(w, e >> 16);
-			if (ws)
+			if (ws && session_may_use(ws, s->home))
 				session_ring_doorbell(ws, (e & 0xffffu) - 1);
 		}
 		s = next;
@@ -248,6 +252,10 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 	sess->slots[slot] = s;
 	atomic_fetch_add(&sess->refs, 1);
 	tp->sk.owner = s;
+	/* Who sees it in `usnet sockets`: the process it is homed with, as
+	 * for the connections an nginx worker accepts on its master's
+	 * listener (sockdiag.c). */
+	tp->sk.uid = (uint32_t)sess->uid;
 	tcp_attach(&w->st, tp, &ss_ops, s);
 	atomic_store(&s->ss->state, IPC_SOCK_LIVE);
 	ph_arm(w, s);
@@ -334,32 +342,77 @@ int shimsock_socket(struct worker *w, struct session *sess, const struct ctl_soc
 	return 0;
 }
 
-/* CAP_NET_BIND_SERVICE of thread @tid of @pid now (not at hello: programs
- * drop privileges after they start). */
-static bool may_bind_privileged(const struct session *sess, int tid)
+/* @path's contents into @buf (NUL-terminated). Return: bytes, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
 {
-	char path[64], line[256];
-	bool ok = false;
-	FILE *f;
+	FILE *f = fopen(path, "re");
+	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)sess->pid, tid);
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)sess->pid);
-		f = fopen(path, "re");
-	}
 	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long caps;
-
-		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
-			ok = (caps >> CAP_NET_BIND_SERVICE_BIT) & 1;
-			break;
-		}
-	}
+		return -1;
+	n = fread(buf, 1, len - 1, f);
 	fclose(f);
-	return ok;
+	buf[n] = 0;
+	return (ssize_t)n;
+}
+
+/*
+ * May thread @tid of the process that sent this request bind below 1024?
+ * The kernel asks whether the calling thread has CAP_NET_BIND_SERVICE in
+ * the user namespace that owns the network namespace, at the time of the
+ * call. usnetd reads the same from /proc, now (not at hello: programs drop
+ * privileges after they start), with guards against borrowing capabilities
+ * the caller does not have:
+ *  - the request must come from the session's own process, still alive
+ *    (session_is_caller(): @sender is what the kernel stamped on the
+ *    message). A channel can be inherited by a child that then dropped
+ *    privileges, or outlive its process while another one gets its pid;
+ *    neither may be judged on that process's capabilities. @tid is
+ *    looked up among the sender's threads only;
+ *  - the thread must be in usnetd's user namespace: one that made its own
+ *    (unshare -r) has every capability there and none here. Its uid_map
+ *    reads as ours only then (comparing the ns links themselves needs
+ *    ptrace access, which usnetd does not keep after dropping privileges);
+ *  - a set-user-ID image (effective uid 0, real uid not) never runs
+ *    libusnet, since the loader ignores LD_PRELOAD for it: it is a process
+ *    that exec'd one with its channel open, around its request, to have
+ *    the image's capabilities judged in its place.
+ * What remains open: a process that sends the request and then execs a
+ * program with file capabilities (no uid change) before usnetd reads
+ * /proc. Closing that needs the kernel to stamp capabilities on the
+ * message, which it does not.
+ */
+static bool may_bind_privileged(const struct session *sess, pid_t sender, int tid)
+{
+	char path[64], status[4096], map[512], ours[512];
+	unsigned long long caps = 0;
+	unsigned int ruid = 0, euid = 0;
+	const char *l;
+	ssize_t n;
+
+	if (!session_is_caller(sess, sender))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)sender, tid);
+	if (tid <= 0 || read_small(path, status, sizeof(status)) < 0) {
+		tid = (int)sender;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)sender);
+		if (read_small(path, status, sizeof(status)) < 0)
+			return false;
+	}
+	l = strstr(status, "\nUid:");
+	if (!l || sscanf(l, "\nUid: %u %u", &ruid, &euid) != 2 || (euid == 0 && ruid != 0))
+		return false;
+	l = strstr(status, "\nCapEff:");
+	if (!l || sscanf(l, "\nCapEff: %llx", &caps) != 1 ||
+	    !((caps >> CAP_NET_BIND_SERVICE_BIT) & 1))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/uid_map", (int)sender, tid);
+	n = read_small(path, map, sizeof(map));
+	if (n < 0 || read_small("/proc/self/uid_map", ours, sizeof(ours)) != n ||
+	    memcmp(map, ours, (size_t)n) != 0)
+		return false;
+	/* Still the same process after the reads: its pid was its own. */
+	return session_is_caller(sess, sender);
 }
 
 static int ss_setopt(struct worker *w, struct shim_sock *s, const struct ctl_sock_req *req)
@@ -536,7 +589,8 @@ static int ss_accept(struct worker *w, struct session *sess, struct shim_sock *l
 }
 
 int shimsock_request(struct worker *w, struct session *sess, unsigned int type,
-		     const struct ctl_sock_req *req, struct ctl_sock_rep *rep, int *ph)
+		     const struct ctl_sock_req *req, struct ctl_sock_rep *rep, int *ph,
+		     pid_t sender)
 {
 	struct session *home = session_get(w, req->id >> 16);
 	struct shim_sock *s;
@@ -554,7 +608,7 @@ int shimsock_request(struct worker *w, struct session *sess, unsigned int type,
 	switch (type) {
 	case CTL_BIND:
 		if (req->addr.port && ntohs(req->addr.port) < PORT_PRIVILEGED_BELOW &&
-		    !may_bind_privileged(sess, req->tid))
+		    !may_bind_privileged(sess, sender, req->tid))
 			return -EACCES;
 		/* Not on a bound socket: its port reference follows the flag. */
 		if ((req->arg & CTL_BIND_V6ONLY) && s->domain == AF_INET6 && !tp->bound)

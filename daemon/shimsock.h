@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ipc/ctl_msg.h"
 #include "ipc/fifo.h"
@@ -52,11 +53,13 @@ int shimsock_socket(struct worker *w, struct session *s, const struct ctl_sock_r
 
 /**
  * shimsock_request() - every other per-socket request of @s; CTL_ACCEPT
- * may set *@ph to the new connection's placeholder.
+ * may set *@ph to the new connection's placeholder. @sender is the pid
+ * the kernel stamped on the request (0 if none), for CTL_BIND's check.
  * Return: 0, -errno (the reply's status).
  */
 int shimsock_request(struct worker *w, struct session *s, unsigned int type,
-		     const struct ctl_sock_req *req, struct ctl_sock_rep *rep, int *ph);
+		     const struct ctl_sock_req *req, struct ctl_sock_rep *rep, int *ph,
+		     pid_t sender);
 
 /** shimsock_event() - proto reported @ev on @sk, which the shim owns */
 void shimsock_event(struct worker *w, struct sock *sk, uint32_t ev);

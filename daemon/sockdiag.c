@@ -12,6 +12,11 @@
  * most of them; the rest (advmss, rcv_ssthresh, the last-event times, the
  * delivery rate, the timer) are read from struct tcp_sock the way Linux
  * reads them from its tcp_sock.
+ *
+ * Who sees what: ss shows every socket to every user (and process details
+ * only to their owner); usnet shows a caller other than root only its own
+ * user's sockets and usnetd's own (the built-in services), so that one
+ * user cannot list the endpoints another user's programs talk to.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,8 +24,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "owner.h"
 #include "proto/stack.h"
 #include "sockdiag.h"
+
+_Static_assert(OWNER_UID_USNETD == ADMIN_UID_USNETD, "usnetd's own sockets, one name");
 
 /* tcp_foreach() callback state */
 struct sockdiag_walk {
@@ -177,13 +185,39 @@ static void sockdiag_fill_mini(struct stack *st, struct admin_rec_tcp_sock *r, u
 	}
 }
 
+/*
+ * Whose an entry is (sock.uid, owner.h). A SYN-RECV request sock is its
+ * listener's owner's; a TIME-WAIT entry keeps its socket's. Linux's
+ * inet_diag reports uid 0 for both; here they must be attributed, or they
+ * would show another user's connections after all. Unknown: root's.
+ */
+static uint32_t sockdiag_owner(struct stack *st, const struct tcp_sock *tp, uint8_t state,
+			       uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport)
+{
+	const struct tcp_request *req;
+	const struct tcp_tw *tw;
+
+	if (tp)
+		return tp->sk.uid;
+	if (state == TCP_SYN_RECV) {
+		req = tcp_request_lookup(st, saddr, sport, daddr, dport);
+		return req && req->listener ? req->listener->sk.uid : 0;
+	}
+	tw = tcp_tw_lookup(st, saddr, sport, daddr, dport);
+	return tw ? tw->uid : 0;
+}
+
 static void sockdiag_one(void *arg, const struct tcp_sock *tp, uint8_t state, uint32_t saddr,
 			 uint16_t sport, uint32_t daddr, uint16_t dport)
 {
 	struct sockdiag_walk *w = arg;
 	struct admin_rec_tcp_sock *r;
+	uint32_t uid;
 
 	if (!sockdiag_wanted(w->d->states, state))
+		return;
+	uid = sockdiag_owner(w->st, tp, state, saddr, sport, daddr, dport);
+	if (!w->d->all && uid != w->d->uid && uid != OWNER_UID_USNETD)
 		return;
 	if (!w->cap) {
 		w->d->n++;
@@ -195,6 +229,7 @@ static void sockdiag_one(void *arg, const struct tcp_sock *tp, uint8_t state, ui
 	memset(r, 0, sizeof(*r));
 	r->family = AF_INET;
 	r->state = state;
+	r->uid = uid;
 	r->worker = w->d->worker;
 	r->sport = ntohs(sport);
 	r->dport = ntohs(dport);

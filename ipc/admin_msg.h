@@ -135,14 +135,16 @@ enum admin_tcp_timer {
 #define ADMIN_TCPI_OPT_WSCALE 4
 
 #define ADMIN_TIME_NEVER UINT32_MAX /* a "last ..." time for an event that never happened */
+#define ADMIN_UID_USNETD UINT32_MAX /* admin_rec_tcp_sock.uid of a built-in service's socket */
 
 /*
  * One TCP socket, as ss -tanio shows it: the fields of Linux's struct
  * tcp_info that the engine keeps, with tcp_info's units (microseconds for
  * RTTs and timers, milliseconds for "how long ago"), plus the state of
  * entries that are not full sockets (SYN-RECV request socks and TIME-WAIT
- * buckets: addresses, ports and state only, flags without
- * ADMIN_TCP_F_INFO, every other field 0).
+ * buckets: addresses, ports, state and owner only, flags without
+ * ADMIN_TCP_F_INFO, every other field 0). A caller other than root gets
+ * only its own user's sockets and usnetd's.
  */
 struct admin_rec_tcp_sock {
 	uint8_t family; /* AF_INET */
@@ -201,7 +203,7 @@ struct admin_rec_tcp_sock {
 	uint32_t last_data_sent_ms; /* ago; ADMIN_TIME_NEVER */
 	uint32_t last_data_recv_ms;
 	uint32_t last_ack_recv_ms;
-	uint32_t pad3;
+	uint32_t uid; /* the owner's user; ADMIN_UID_USNETD: usnetd's own */
 	uint64_t bytes_acked;
 	uint64_t bytes_received;
 	uint64_t pacing_rate; /* bytes/s; UINT64_MAX: unlimited */

@@ -69,6 +69,9 @@ struct sock {
 	const struct sk_stream_ops *ops;
 	void *ctx;			/* the owner's, passed to ops */
 	void *owner;			/* the owner's, untouched by proto */
+	uint32_t uid;			/* the owner's label (Linux's sk_uid): proto only
+					 * copies it to accepted children and to the
+					 * TIME-WAIT entry, which outlive the owner */
 };
 
 /** sock_event() - raise @ev on @sk and queue it for the owner once */

@@ -509,8 +509,14 @@ static void tcp_destroy(struct stack *st, struct tcp_sock *tp)
 		tcp_listen_stop(st, tp);
 	if (tp->listener)
 		tcp_acceptq_unlink(st, tp);
-	if (tp->state != TCP_CLOSE)
+	if (tp->state != TCP_CLOSE) {
 		tcp_set_state(st, tp, TCP_CLOSE);
+	} else if (tp->bound) {
+		/* Bound and never used: the port was taken by tcp_bind() and
+		 * no state change will give it back (Linux inet_put_port()). */
+		tcp_port_put(st, tp->sport);
+		tp->bound = 0;
+	}
 	tcp_sock_free(st, tp);
 }
 

@@ -207,6 +207,7 @@ struct tcp_tw {
 	uint32_t ts_off;
 	struct wheel_timer timer;
 	uint64_t last_oow_ack_ns;	/* tcp_invalid_ratelimit of our ACKs */
+	uint32_t uid;			/* the socket's sk.uid */
 };
 
 struct tcp_sock {

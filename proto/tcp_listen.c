@@ -197,6 +197,7 @@ static struct tcp_sock *tcp_create_child(struct stack *st, struct tcp_sock *lt,
 	tp->sk.sndbuf = lt->sk.sndbuf;
 	tp->sk.rcvbuf = lt->sk.rcvbuf;
 	tp->sk.linger_s = lt->sk.linger_s;
+	tp->sk.uid = lt->sk.uid;
 	tp->rcvbuf_locked = lt->rcvbuf_locked;
 	tp->window_clamp = lt->window_clamp;
 	tp->nodelay = lt->nodelay;

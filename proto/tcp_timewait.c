@@ -89,6 +89,7 @@ void tcp_time_wait(struct stack *st, struct tcp_sock *tp, int state, uint64_t ti
 	tw->ts_recent = tp->ts_recent;
 	tw->ts_recent_stamp = tp->ts_recent_stamp;
 	tw->ts_off = tp->ts_off;
+	tw->uid = tp->sk.uid;
 	wheel_timer_init(&tw->timer, tcp_tw_timer_fn);
 	if (timeo_ns < rto_ns)
 		timeo_ns = rto_ns;

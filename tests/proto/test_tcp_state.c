@@ -822,3 +822,18 @@ HTest(tcp_state, rst_kills_an_orphan_in_fin_wait2)
 	h_expect_nothing(&h);
 	cr_assert_eq(h_conn_state(&h, &c), TCP_CLOSE);
 }
+
+/* Linux inet_put_port() at close: a socket that was bound and then closed
+ * without listening or connecting gives its port back. */
+HTest(tcp_state, close_of_a_bound_socket_frees_its_port)
+{
+	struct tcp_sock *tp = tcp_open(&h.st);
+
+	cr_assert(tp);
+	cr_assert_eq(tcp_bind(&h.st, tp, 0, htons(8080)), 0);
+	tcp_close(&h.st, tp);
+	tp = tcp_open(&h.st);
+	cr_assert(tp);
+	cr_assert_eq(tcp_bind(&h.st, tp, 0, htons(8080)), 0, "port 8080 still taken after close");
+	tcp_close(&h.st, tp);
+}

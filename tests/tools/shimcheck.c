@@ -5,7 +5,8 @@
  * with an echo server at PEER:PORT (tests/integration/shim_calls.sh).
  * Every check prints "ok: ..." or "FAIL: ..."; the exit status is the
  * number of failures. "privport" mode only tries to bind port 80 and
- * expects EACCES (run as an unprivileged user).
+ * expects EACCES (run as an unprivileged user); "privport granted" expects
+ * the bind to work (run with CAP_NET_BIND_SERVICE).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,20 +167,31 @@ int main(int argc, char **argv)
 	int fd;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (argc == 2 && !strcmp(argv[1], "privport")) {
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "privport")) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(80) };
+		bool granted = argc == 3 && !strcmp(argv[2], "granted");
+		socklen_t len = sizeof(sa);
 		int rc;
 
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		CHECK(fd >= 0, "socket as uid %d", (int)getuid());
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (granted) {
+			CHECK(rc == 0, "bind to port 80 with CAP_NET_BIND_SERVICE works");
+			CHECK(getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+				      ntohs(sa.sin_port) == 80,
+			      "getsockname says port %u", ntohs(sa.sin_port));
+			CHECK(listen(fd, 4) == 0, "listen on port 80");
+			return failures;
+		}
 		CHECK(rc < 0 && errno == EACCES, "bind to port 80 without privileges gives EACCES");
 		sa.sin_port = htons(8080);
 		CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind to port 8080 works");
 		return failures;
 	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: shimcheck PEER PORT CLOSED-PORT | shimcheck privport\n");
+		fprintf(stderr,
+			"usage: shimcheck PEER PORT CLOSED-PORT | shimcheck privport [granted]\n");
 		return 100;
 	}
 	peer.sin_family = AF_INET;
