@@ -13,7 +13,7 @@ fi
 
 srcdir=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 rc=0
-for page in usnetd.8 usnet.8 usnetd.conf.5; do
+for page in usnetd.8 usnet.8 usnetd.conf.5 libusnet.7; do
 	file=$srcdir/man/$page
 	if [ ! -f "$file" ]; then
 		echo "lint.sh: $file: missing"

@@ -8,7 +8,7 @@ PACKAGES="
 build-essential autoconf automake libtool pkg-config
 liburing-dev libev-dev libcap-dev libmnl-dev libcriterion-dev
 mandoc iproute2 iputils-ping python3 procps util-linux kmod
-netcat-openbsd nftables ethtool spin
+netcat-openbsd curl nftables ethtool spin
 "
 
 if [ "$(id -u)" -ne 0 ]; then
