@@ -390,7 +390,7 @@ tb_describe() {
 	if [ -z "$cpu" ]; then
 		where="not pinned"
 	elif [ -n "${need_shim:-}" ]; then
-		where="usnetd on CPU $cpu, programs under usnet and their kernel counterparts on CPU $acpu, their kernel peers on CPU $kcpu"
+		where="usnetd on CPU $cpu, programs under usnet on CPU $acpu; their kernel counterparts on CPU $cpu; kernel peers on CPU $kcpu"
 	else
 		where="usnetd and the kernel server on CPU $cpu, kernel clients on CPU $kcpu"
 	fi
@@ -472,9 +472,12 @@ tb_ratio() {
 # usnetd_opts (the caller sets the defaults of runs and secs first). EXTRA
 # is more getopts letters, which the caller's tb_opt LETTER VALUE takes
 # (non-zero: a usage error); the caller's usage prints the usage and exits.
-# usnetd on CPU 1 (-c), the kernel's peers on CPU 0 (-k), programs under
-# usnet and their kernel counterparts with usnetd (-a; with the peers if
-# the caller sets tb_app_with=peer); -u pins nothing.
+# usnetd on CPU 1 (-c); the kernel's peers on CPU 0 (-k); programs under
+# usnet on CPU 0 too (-a), so that usnetd keeps a CPU to itself, as in the
+# built-in services' runs (on usnetd's CPU the program and usnetd take
+# turns, and the TAP's queue overflows while the program runs); the kernel's
+# counterparts of those programs on CPU 1 ($pin_ep), so that each stack has
+# both CPUs. -u pins nothing.
 tb_shim_opts() {
 	extra=$1
 	shift
@@ -509,10 +512,7 @@ tb_shim_opts() {
 		'' | *[!0-9]*) usage ;;
 		esac
 	done
-	if [ -z "$acpu" ]; then
-		acpu=$cpu
-		[ "${tb_app_with:-}" != peer ] || acpu=$kcpu
-	fi
+	[ -n "$acpu" ] || acpu=$kcpu
 	if [ -n "$unpinned" ] || [ "$(nproc)" -lt 2 ]; then
 		cpu=""
 		kcpu=""
