@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=sh
 # shellcheck disable=SC2154,SC2034 # variables shared with the caller
-# Shared by bench/tcp_bulk.sh and bench/tcp_connrate.sh (sourced, not run):
-# finding the tools, building the two test beds, the kernel-side servers,
-# TCP counters of both stacks, one client run with the "other work" check,
-# medians, and cleaning up on exit.
+# Shared by bench/tcp_*.sh and bench/shim_*.sh (sourced, not run): finding
+# the tools, building the two test beds, the kernel-side servers, programs
+# under libusnet (`usnet run`), TCP counters of both stacks, one client run
+# with the "other work" check, medians, and cleaning up on exit.
 #
 # The test beds, with usnetd (its one worker) and the kernel's server on
 # the endpoint CPU and every kernel-side client on the peer CPU:
@@ -26,7 +26,10 @@
 # stopped, by PID.
 
 # Variables the caller sets before tb_setup: top, build, cpu, kcpu, mtu,
-# loss, services (usnetd's --service list), and usnetd_opts (extra options).
+# loss, services (usnetd's --service list), and usnetd_opts (extra options);
+# the shim_*.sh scripts also need_shim=1 (libusnet.so), acpu (the CPU of the
+# programs under usnet, or empty) and need_cmds (the load tools they run:
+# iperf3, sockperf, strace).
 
 tag=$$
 NSU=tbu-$tag
@@ -58,7 +61,8 @@ tb_cleanup() {
 }
 
 # Binaries: an out-of-tree build in $build (-b), else build/, else in-tree;
-# bench/taplimit too when $need_taplimit is set.
+# bench/taplimit too when $need_taplimit is set, libusnet.so when $need_shim
+# is.
 tb_tools() {
 	if [ -z "$build" ]; then
 		if [ -x "$top/build/daemon/usnetd" ]; then
@@ -77,8 +81,16 @@ tb_tools() {
 	for b in $need; do
 		[ -x "$b" ] || { echo "$0: $b not built (scripts/build.sh build)" >&2; exit 1; }
 	done
+	if [ -n "${need_shim:-}" ]; then
+		USNET_LIB=${USNET_LIB:-$build/shim/.libs/libusnet.so}
+		[ -r "$USNET_LIB" ] || { echo "$0: $USNET_LIB not built (scripts/build.sh build)" >&2; exit 1; }
+		export USNET_LIB
+	fi
 	for t in ethtool nstat taskset python3; do
 		command -v "$t" >/dev/null || { echo "$0: $t not found (scripts/deps.sh)" >&2; exit 1; }
+	done
+	for t in ${need_cmds:-}; do
+		command -v "$t" >/dev/null || { echo "$0: $t not found (scripts/deps.sh bench)" >&2; exit 1; }
 	done
 	if [ "${loss:-0}" != 0 ]; then
 		command -v nft >/dev/null || { echo "$0: nft not found (scripts/deps.sh)" >&2; exit 1; }
@@ -88,6 +100,11 @@ tb_tools() {
 	pin_peer=""
 	[ -z "$cpu" ] || pin_ep="taskset -c $cpu"
 	[ -z "$kcpu" ] || pin_peer="taskset -c $kcpu"
+	pin_app=""
+	[ -z "${acpu:-}" ] || pin_app="taskset -c $acpu"
+	# The prefix that runs a program under usnet (libusnet preloaded) on
+	# the programs' CPU; a list, as the pins are.
+	urun="$pin_app $USNET --control $SOCK run --"
 }
 
 # Offloads off on interface $2 in namespace $1.
@@ -205,12 +222,39 @@ tb_kserver() {
 		>"$tb_tmp/server-$1.log" 2>&1 &
 	kpid=$!
 	tb_pids="$tb_pids $kpid"
+	tb_kwait "$NSK2" "$2" "tcpperf server $1"
+}
+
+# Waits for a kernel listener on port $2 in namespace $1 ($3 names it).
+tb_kwait() {
 	i=0
-	until ip netns exec "$NSK2" ss -Hltn "sport = :$2" | grep -q .; do
+	until ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; do
 		i=$((i + 1))
-		[ $i -lt 100 ] || { echo "$0: tcpperf server $1 did not start" >&2; exit 1; }
+		[ $i -lt 100 ] || { echo "$0: $3 did not start" >&2; exit 1; }
 		sleep 0.05
 	done
+}
+
+# Waits for a usnet listener on port $1 ($2 names it): a program under
+# usnet has called listen().
+tb_uwait() {
+	i=0
+	until "$USNET" --control "$SOCK" sockets -l 2>/dev/null | grep -q ":$1 "; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { echo "$0: $2 did not start (log: $(tail -c 300 "$tb_tmp"/*.log))" >&2; exit 1; }
+		sleep 0.05
+	done
+}
+
+# tb_bg NAME COMMAND...: starts COMMAND in the background, its output in
+# $tb_tmp/NAME.log and its PID in $bgpid (the program's own PID: ip netns
+# exec, taskset and usnet run all exec).
+tb_bg() {
+	name=$1
+	shift
+	"$@" >"$tb_tmp/$name.log" 2>&1 &
+	bgpid=$!
+	tb_pids="$tb_pids $bgpid"
 }
 
 # Frames the TAP dropped on their way to usnet because usnetd had not read
@@ -271,14 +315,36 @@ tb_key() {
 tb_client() {
 	ns=$1
 	shift
+	# shellcheck disable=SC2086
+	tb_repeat ip netns exec "$ns" $pin_peer "$TCPPERF" client -C cubic "$@"
+}
+
+# The same for any load tool ("$@", which prints its result on standard
+# output): tcpperf watch measures the other work, counting the processes
+# in $tb_watch ("-w PID..."), and ends the tool if it runs over $tb_limit
+# seconds (default 60); the output, then tcpperf's "other=" line, is left
+# in $tb_tmp/line.
+tb_watched() {
+	# shellcheck disable=SC2086 # $tb_watch is a list
+	tb_repeat "$TCPPERF" watch ${tb_watch:-} -- timeout -k 5 "${tb_limit:-60}" "$@"
+}
+
+# Runs "$@" until other work leaves it alone, as tb_client says: its
+# standard output in $tb_tmp/line, its errors in $tb_tmp/err. The function
+# named by $tb_before, if any, runs before each attempt.
+tb_repeat() {
 	try=1
 	while :; do
+		[ -z "${tb_before:-}" ] || "$tb_before"
 		[ -z "$tb_sender" ] || tb_c0=$(tb_sample)
-		# shellcheck disable=SC2086
-		ip netns exec "$ns" $pin_peer "$TCPPERF" client -C cubic "$@" >"$tb_tmp/line" &
+		"$@" >"$tb_tmp/line" 2>"$tb_tmp/err" &
 		cpid=$!
 		tb_pids="$tb_pids $cpid"
-		wait "$cpid" || { echo "$0: tcpperf client $* failed" >&2; exit 1; }
+		wait "$cpid" || {
+			echo "$0: failed: $*" >&2
+			tail -n 5 "$tb_tmp/err" "$tb_tmp/line" >&2
+			exit 1
+		}
 		[ -z "$tb_sender" ] || tb_c1=$(tb_sample)
 		o=$(tb_key other "$tb_tmp/line")
 		[ "${o:-0}" -gt 10 ] || return 0
@@ -321,10 +387,12 @@ tb_quiet() {
 
 # Test bed description for the header.
 tb_describe() {
-	if [ -n "$cpu" ]; then
-		where="usnetd and the kernel server on CPU $cpu, kernel clients on CPU $kcpu"
-	else
+	if [ -z "$cpu" ]; then
 		where="not pinned"
+	elif [ -n "${need_shim:-}" ]; then
+		where="usnetd on CPU $cpu, programs under usnet on CPU $acpu; their kernel counterparts on CPU $cpu; kernel peers on CPU $kcpu"
+	else
+		where="usnetd and the kernel server on CPU $cpu, kernel clients on CPU $kcpu"
 	fi
 	echo "  kernel $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs; $where"
 	if [ "${loss:-0}" = 0 ]; then
@@ -336,4 +404,118 @@ tb_describe() {
 	[ -z "${rps:-}" ] || echo "  -R: every veth's receive steered (RPS) to the CPU of the end it leads to"
 	echo "  offloads (TSO, GSO, GRO) off on every kernel-side interface; parity with" \
 		"offloads is a later issue"
+}
+
+# tb_iperf KEY WHO COMMAND...: one iperf3 client run (COMMAND ends with
+# iperf3's options; -J is added) as WHO ("shim", "kernel"...) under KEY (a
+# direction); prints it and appends "KEY WHO gbps retransmits other" to
+# $res. The figure is the receiver's goodput; the congestion control is
+# what iperf3 read back from both ends' sockets (TCP_CONGESTION).
+tb_iperf() {
+	key=$1
+	who=$2
+	shift 2
+	tb_watched "$@" -J
+	python3 - "$tb_tmp/line" "$key" "$who" "$res" <<'PY' || exit 1
+import json, re, sys
+text = open(sys.argv[1]).read()
+other = re.search(r"^tcpperf watch .*other=(\d+)%", text, re.M)
+d = json.loads(text[:other.start()] if other else text)
+if "error" in d:
+    sys.exit("%s: iperf3: %s" % (sys.argv[3], d["error"]))
+e = d["end"]
+g = e["sum_received"]["bits_per_second"] / 1e9
+re_ = e["sum_sent"].get("retransmits", 0)
+o = int(other.group(1)) if other else 0
+print("    %-8s %7.3f Gbit/s  %d retransmitted  cc sender %s, receiver %s  other %d%%" %
+      (sys.argv[3], g, re_, e.get("sender_tcp_congestion", "?"),
+       e.get("receiver_tcp_congestion", "?"), o))
+with open(sys.argv[4], "a") as f:
+    print(sys.argv[2], sys.argv[3], g, re_, o, file=f)
+PY
+}
+
+# tb_sockperf KEY WHO COMMAND...: one sockperf ping-pong run (COMMAND ends
+# with sockperf's options; --full-rtt is added: round trips, not halves)
+# as WHO under KEY; prints it and appends "KEY WHO p50_us p99_us avg_us
+# other" to $res.
+tb_sockperf() {
+	key=$1
+	who=$2
+	shift 2
+	tb_watched "$@" --full-rtt
+	awk -v key="$key" -v who="$who" -v res="$res" '
+		/percentile 50\.000 =/ { p50 = $NF }
+		/percentile 99\.000 =/ { p99 = $NF }
+		match($0, /avg-rtt=[0-9.]+/) { avg = substr($0, RSTART + 8, RLENGTH - 8) }
+		match($0, /Total [0-9]+ observations/) { n = substr($0, RSTART + 6, RLENGTH - 19) }
+		/^tcpperf watch / { o = $NF; sub(/other=/, "", o); sub(/%/, "", o) }
+		END {
+			if (p50 == "" || p99 == "") {
+				print "sockperf gave no percentiles (" who ")" > "/dev/stderr"
+				exit 1
+			}
+			printf("    %-8s p50 %7.1f us  p99 %8.1f us  avg %7.1f us  %d round trips  other %s%%\n",
+			       who, p50, p99, avg, n, o)
+			print key, who, p50, p99, avg, o >> res
+		}' "$tb_tmp/line" || exit 1
+}
+
+# tb_ratio A B: A / B to two places, "-" when B is zero.
+tb_ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0) printf("%.2f", a / b); else printf("-") }'
+}
+
+# tb_shim_opts EXTRA "$@": the options of the shim_*.sh scripts, [-r RUNS]
+# [-s SECONDS] [-m MTU] [-b BUILDDIR] [-c CPU] [-k CPU] [-a CPU] [-u] [--
+# USNETD-OPTIONS], into runs, secs, mtu, build, cpu, kcpu, acpu and
+# usnetd_opts (the caller sets the defaults of runs and secs first). EXTRA
+# is more getopts letters, which the caller's tb_opt LETTER VALUE takes
+# (non-zero: a usage error); the caller's usage prints the usage and exits.
+# usnetd on CPU 1 (-c); the kernel's peers on CPU 0 (-k); programs under
+# usnet on CPU 0 too (-a), so that usnetd keeps a CPU to itself, as in the
+# built-in services' runs (on usnetd's CPU the program and usnetd take
+# turns, and the TAP's queue overflows while the program runs); the kernel's
+# counterparts of those programs on CPU 1 ($pin_ep), so that each stack has
+# both CPUs. -u pins nothing.
+tb_shim_opts() {
+	extra=$1
+	shift
+	mtu=1500
+	loss=0
+	build=""
+	cpu=1
+	kcpu=0
+	acpu=""
+	rps=""
+	unpinned=""
+	need_shim=1
+	while getopts "r:s:m:b:c:k:a:u$extra" opt; do
+		case $opt in
+		r) runs=$OPTARG ;;
+		s) secs=$OPTARG ;;
+		m) mtu=$OPTARG ;;
+		b) build=$OPTARG ;;
+		c) cpu=$OPTARG ;;
+		k) kcpu=$OPTARG ;;
+		a) acpu=$OPTARG ;;
+		u) unpinned=1 ;;
+		\?) usage ;;
+		*) tb_opt "$opt" "${OPTARG:-}" || usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ "${1:-}" != "--" ] || shift
+	usnetd_opts="$*"
+	for v in "$runs" "$secs" "$mtu" "$cpu" "$kcpu" ${acpu:+"$acpu"}; do
+		case $v in
+		'' | *[!0-9]*) usage ;;
+		esac
+	done
+	[ -n "$acpu" ] || acpu=$kcpu
+	if [ -n "$unpinned" ] || [ "$(nproc)" -lt 2 ]; then
+		cpu=""
+		kcpu=""
+		acpu=""
+	fi
 }

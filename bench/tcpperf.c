@@ -7,7 +7,8 @@
  *
  *   tcpperf server [-a ADDR] [-p PORT] [-C CC] discard|chargen|echo
  *   tcpperf client [-C CC] [-t SECONDS | -n COUNT] [-P PAR] [-T TIMEOUT] [-V]
- *                  [-w PID]... send|recv|conns HOST PORT
+ *                  [-l LEN] [-b] [-w PID]... send|recv|conns HOST PORT
+ *   tcpperf watch [-w PID]... -- COMMAND [ARGS...]
  *
  * The server is one thread on epoll, as usnetd's worker is one thread:
  *   discard  reads and drops everything, closes on the peer's FIN;
@@ -27,7 +28,13 @@
  *          byte against the pattern), then closes;
  *   conns  connections to an echo service, PAR (-P, default 1) open at a
  *          time: connect, send one byte, read it back, close, start the
- *          next. With -P 1 they come one after another.
+ *          next. With -P 1 they come one after another. One poll() over
+ *          the PAR sockets, not epoll, so that the client also runs under
+ *          libusnet (bench/shim_connrate.sh).
+ * send and recv move at most -l LEN bytes (default 256 KiB) per call,
+ * nonblocking after a poll() that says the socket is ready; -b makes plain
+ * blocking calls instead, without poll(), so that every call is one send()
+ * or recv() (bench/shim_syscalls.sh counts the system calls they make).
  * and prints one line of key=value pairs: the mode, bytes or connections,
  * seconds, Gbit/s (payload) or connections per second, the congestion
  * control, and "other", the share of all CPUs (percent) that work other
@@ -37,6 +44,14 @@
  * the kernel's network processing on our behalf is charged there and not
  * to our processes. -C sets TCP_CONGESTION on every socket. A transfer or
  * connection that makes no progress for -T seconds (default 30) fails.
+ *
+ * watch runs COMMAND (no shell) and, once it has exited, prints one line
+ * with its duration, the read- and write-family system calls it made
+ * (syscr, syscw of /proc/PID/io: counted by the kernel, without tracing;
+ * send/recv calls are not among them) and the same "other" share,
+ * counting COMMAND (with the children it waited for) and the -w processes
+ * as ours: the other-work check for load tools that do not make it
+ * themselves (iperf3, sockperf). Its exit status is COMMAND's.
  */
 #include <arpa/inet.h>
 #include <err.h>
@@ -52,7 +67,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,8 +155,10 @@ static unsigned int nwatch;
 struct client_opts {
 	double secs;
 	uint64_t count;
+	size_t len; /* send, recv: bytes per call */
 	unsigned int par;
 	bool verify;
+	bool blocking; /* send, recv: blocking calls, no poll() */
 	struct sockaddr_in sa;
 };
 
@@ -154,16 +173,39 @@ static void wait_io(int fd, short ev, const char *what)
 		errx(1, "poll: %s", strerror(errno));
 }
 
-static int dial(const struct sockaddr_in *sa)
+static int dial(const struct client_opts *o)
 {
+	struct timeval tv = { .tv_sec = timeout_s };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		errx(1, "socket: %s", strerror(errno));
 	set_cc(fd);
-	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
+	if (connect(fd, (const struct sockaddr *)&o->sa, sizeof(o->sa)) < 0)
 		errx(1, "connect: %s", strerror(errno));
+	/* Blocking calls give up after -T seconds without progress. */
+	if (o->blocking && (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+			    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0))
+		errx(1, "SO_SNDTIMEO/SO_RCVTIMEO: %s", strerror(errno));
 	return fd;
+}
+
+/* Waits for @fd to be ready for @ev unless the calls block; Return: the
+ * flags for the send() or recv() that follows. */
+static int ready_io(const struct client_opts *o, int fd, short ev, const char *what)
+{
+	if (o->blocking)
+		return 0;
+	wait_io(fd, ev, what);
+	return MSG_DONTWAIT;
+}
+
+/* A blocking call that timed out made no progress for -T seconds. */
+static void io_failed(const struct client_opts *o, const char *what)
+{
+	if (o->blocking && errno == EAGAIN)
+		errx(1, "%s: no progress for %d s", what, timeout_s);
+	errx(1, "%s: %s", what, strerror(errno));
 }
 
 /* Has the run reached its end, by time or by @done of the count? */
@@ -185,7 +227,7 @@ static void report_bulk(const char *mode, uint64_t bytes, double secs, const cha
 static void client_send(const struct client_opts *o)
 {
 	struct cpu_sample a, b;
-	int fd = dial(&o->sa);
+	int fd = dial(o);
 	uint64_t sent = 0;
 	double t0, t1;
 	char c;
@@ -193,19 +235,19 @@ static void client_send(const struct client_opts *o)
 	cpu_sample_take(&a, watch, nwatch);
 	t0 = now_s();
 	while (!finished(o, t0, sent)) {
-		size_t n = CHUNK;
+		size_t n = o->len;
+		int fl = ready_io(o, fd, POLLOUT, "send");
 		ssize_t w;
 
 		if (o->count && o->count - sent < n)
 			n = (size_t)(o->count - sent);
-		wait_io(fd, POLLOUT, "send");
 		/* The data does not matter to a discard service: the pattern
 		 * buffer serves, at a moving offset. */
-		w = send(fd, pattern + sent % CHARGEN_PERIOD, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		w = send(fd, pattern + sent % CHARGEN_PERIOD, n, fl | MSG_NOSIGNAL);
 		if (w < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if ((errno == EAGAIN && !o->blocking) || errno == EINTR)
 				continue;
-			errx(1, "send: %s", strerror(errno));
+			io_failed(o, "send");
 		}
 		sent += (uint64_t)w;
 	}
@@ -224,24 +266,24 @@ static void client_recv(const struct client_opts *o)
 {
 	static uint8_t buf[CHUNK];
 	struct cpu_sample a, b;
-	int fd = dial(&o->sa);
+	int fd = dial(o);
 	uint64_t got = 0;
 	double t0, t1;
 
 	cpu_sample_take(&a, watch, nwatch);
 	t0 = now_s();
 	while (!finished(o, t0, got)) {
-		size_t n = sizeof(buf);
+		size_t n = o->len;
+		int fl = ready_io(o, fd, POLLIN, "recv");
 		ssize_t r;
 
 		if (o->count && o->count - got < n)
 			n = (size_t)(o->count - got);
-		wait_io(fd, POLLIN, "recv");
-		r = recv(fd, buf, n, MSG_DONTWAIT);
+		r = recv(fd, buf, n, fl);
 		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if ((errno == EAGAIN && !o->blocking) || errno == EINTR)
 				continue;
-			errx(1, "recv: %s", strerror(errno));
+			io_failed(o, "recv");
 		}
 		if (r == 0)
 			errx(1, "the chargen service closed after %llu bytes",
@@ -263,72 +305,66 @@ static void client_recv(const struct client_opts *o)
 
 /* One connection of the conns mode: connecting, then waiting for the echo. */
 struct cslot {
-	int fd;
 	bool connected;
 	double t_start;
 };
 
-static void conn_start(const struct client_opts *o, int ep, struct cslot *s)
+static void conn_start(const struct client_opts *o, struct pollfd *p, struct cslot *s)
 {
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = s };
-
-	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (s->fd < 0)
+	p->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (p->fd < 0)
 		errx(1, "socket: %s", strerror(errno));
-	set_cc(s->fd);
-	if (connect(s->fd, (const struct sockaddr *)&o->sa, sizeof(o->sa)) < 0 &&
+	set_cc(p->fd);
+	if (connect(p->fd, (const struct sockaddr *)&o->sa, sizeof(o->sa)) < 0 &&
 	    errno != EINPROGRESS)
 		errx(1, "connect: %s", strerror(errno));
+	p->events = POLLOUT;
 	s->connected = false;
 	s->t_start = now_s();
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ev) < 0)
-		errx(1, "epoll_ctl: %s", strerror(errno));
 }
 
-/* Moves connection @s on; returns true when it has finished (closed). */
-static bool conn_step(int ep, struct cslot *s)
+/* Moves connection @s (@p in the poll set) on; returns true when it has
+ * finished (closed). */
+static bool conn_step(struct pollfd *p, struct cslot *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
 	char c = 'x';
 	int err = 0;
 	socklen_t len = sizeof(err);
 	ssize_t r;
 
 	if (!s->connected) {
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err)
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err)
 			errx(1, "connect: %s", strerror(err ? err : errno));
-		if (send(s->fd, &c, 1, MSG_NOSIGNAL) != 1)
+		if (send(p->fd, &c, 1, MSG_NOSIGNAL) != 1)
 			errx(1, "send: %s", strerror(errno));
 		s->connected = true;
-		if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ev) < 0)
-			errx(1, "epoll_ctl: %s", strerror(errno));
+		p->events = POLLIN;
 		return false;
 	}
-	r = recv(s->fd, &c, 1, 0);
+	r = recv(p->fd, &c, 1, 0);
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return false;
 	if (r != 1 || c != 'x')
 		errx(1, "echo: %s", r < 0 ? strerror(errno) : r == 0 ? "closed" : "wrong byte");
-	close(s->fd); /* also takes it out of the epoll set */
-	s->fd = -1;
+	close(p->fd);
+	p->fd = -1; /* poll() skips it */
 	return true;
 }
 
 static void client_conns(const struct client_opts *o)
 {
-	struct epoll_event evs[MAX_EVENTS];
 	struct cpu_sample a, b;
 	struct cslot *slots = calloc(o->par, sizeof(*slots));
+	struct pollfd *pfd = calloc(o->par, sizeof(*pfd));
 	uint64_t started = 0, done = 0;
 	unsigned int open = 0;
 	double t0, t1, checked;
 	char used[32];
-	int ep = epoll_create1(0);
 
-	if (!slots || ep < 0)
-		errx(1, "setup: %s", strerror(errno));
+	if (!slots || !pfd)
+		errx(1, "out of memory");
 	for (unsigned int i = 0; i < o->par; i++)
-		slots[i].fd = -1;
+		pfd[i].fd = -1;
 	/* The congestion control is the same on every connection: ask one. */
 	{
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -342,22 +378,23 @@ static void client_conns(const struct client_opts *o)
 	cpu_sample_take(&a, watch, nwatch);
 	t0 = checked = now_s();
 	for (unsigned int i = 0; i < o->par && !finished(o, t0, started); i++, started++, open++)
-		conn_start(o, ep, &slots[i]);
+		conn_start(o, &pfd[i], &slots[i]);
 	while (open) {
-		int n = epoll_wait(ep, evs, MAX_EVENTS, 1000);
+		int n = poll(pfd, o->par, 1000);
 		double now = now_s();
 
 		if (n < 0 && errno != EINTR)
-			errx(1, "epoll_wait: %s", strerror(errno));
-		for (int i = 0; i < n; i++) {
-			struct cslot *s = evs[i].data.ptr;
-
-			if (!conn_step(ep, s))
+			errx(1, "poll: %s", strerror(errno));
+		for (unsigned int i = 0; n > 0 && i < o->par; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			n--;
+			if (!conn_step(&pfd[i], &slots[i]))
 				continue;
 			done++;
 			open--;
 			if (!finished(o, t0, started)) {
-				conn_start(o, ep, s);
+				conn_start(o, &pfd[i], &slots[i]);
 				started++;
 				open++;
 			}
@@ -366,7 +403,7 @@ static void client_conns(const struct client_opts *o)
 			continue;
 		checked = now;
 		for (unsigned int i = 0; i < o->par; i++)
-			if (slots[i].fd >= 0 && now - slots[i].t_start > timeout_s)
+			if (pfd[i].fd >= 0 && now - slots[i].t_start > timeout_s)
 				errx(1, "a connection made no progress for %d s (%s)", timeout_s,
 				     slots[i].connected ? "no echo" : "connect");
 	}
@@ -375,7 +412,7 @@ static void client_conns(const struct client_opts *o)
 	printf("tcpperf conns conns=%llu par=%u secs=%.3f rate=%.0f cc=%s other=%.0f%%\n",
 	       (unsigned long long)done, o->par, t1 - t0, (double)done / (t1 - t0), used,
 	       cpu_other_percent(&a, &b));
-	close(ep);
+	free(pfd);
 	free(slots);
 }
 
@@ -552,7 +589,8 @@ static void usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: tcpperf server [-a ADDR] [-p PORT] [-C CC] discard|chargen|echo\n"
 		"       tcpperf client [-C CC] [-t SECONDS | -n COUNT] [-P PAR] [-T TIMEOUT] [-V]\n"
-		"                      [-w PID]... send|recv|conns HOST PORT\n");
+		"                      [-l LEN] [-b] [-w PID]... send|recv|conns HOST PORT\n"
+		"       tcpperf watch [-w PID]... -- COMMAND [ARGS...]\n");
 	exit(rc);
 }
 
@@ -567,6 +605,92 @@ static unsigned long long num(const char *s, unsigned long long min, unsigned lo
 	if (errno || end == s || *end || v < min || v > max)
 		errx(1, "bad %s '%s'", what, s);
 	return v;
+}
+
+/* --- watch ---------------------------------------------------------------------- */
+
+static uint64_t rusage_ticks(const struct rusage *ru)
+{
+	uint64_t us = (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000 +
+		      (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec);
+
+	return us * (uint64_t)sysconf(_SC_CLK_TCK) / 1000000;
+}
+
+/* The read- and write-family system calls (read, write, readv, writev,
+ * pread, sendfile..., not send/recv) process @pid made, from /proc/PID/io
+ * ("syscr", "syscw"); both 0 if it cannot be read. */
+static void proc_syscalls(pid_t pid, unsigned long long *r, unsigned long long *w)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	*r = *w = 0;
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "syscr: %llu", r) == 1)
+			continue;
+		sscanf(line, "syscw: %llu", w);
+	}
+	fclose(f);
+}
+
+static int watch_main(int argc, char **argv)
+{
+	struct cpu_sample a, b;
+	unsigned long long syscr, syscw;
+	struct rusage ru;
+	siginfo_t si;
+	double t0, t1;
+	int opt, status;
+	pid_t pid;
+
+	while ((opt = getopt(argc, argv, "+w:h")) != -1) {
+		switch (opt) {
+		case 'w':
+			if (nwatch == MAX_WATCH)
+				errx(1, "at most %d -w", MAX_WATCH);
+			watch[nwatch++] = (pid_t)num(optarg, 1, INT32_MAX, "pid");
+			break;
+		case 'h':
+			usage(0);
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (optind >= argc)
+		usage(2);
+	fflush(stdout);
+	cpu_sample_take(&a, watch, nwatch);
+	t0 = now_s();
+	pid = fork();
+	if (pid < 0)
+		errx(1, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[optind], argv + optind);
+		err(127, "%s", argv[optind]);
+	}
+	/* Exited but not yet reaped, its I/O counters are still there. */
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0)
+		if (errno != EINTR)
+			errx(1, "waitid: %s", strerror(errno));
+	proc_syscalls(pid, &syscr, &syscw);
+	while (wait4(pid, &status, 0, &ru) < 0)
+		if (errno != EINTR)
+			errx(1, "wait4: %s", strerror(errno));
+	t1 = now_s();
+	cpu_sample_take(&b, watch, nwatch);
+	b.ours += rusage_ticks(&ru); /* the command's time, now that it has gone */
+	printf("tcpperf watch secs=%.3f syscr=%llu syscw=%llu other=%.0f%%\n", t1 - t0, syscr,
+	       syscw, cpu_other_percent(&a, &b));
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
 }
 
 static int server_main(int argc, char **argv)
@@ -614,10 +738,10 @@ static int server_main(int argc, char **argv)
 
 static int client_main(int argc, char **argv)
 {
-	struct client_opts o = { .secs = 5, .par = 1 };
+	struct client_opts o = { .secs = 5, .len = CHUNK, .par = 1 };
 	int opt;
 
-	while ((opt = getopt(argc, argv, "C:t:n:P:T:Vw:h")) != -1) {
+	while ((opt = getopt(argc, argv, "C:t:n:P:T:Vl:bw:h")) != -1) {
 		switch (opt) {
 		case 'C':
 			cc = optarg;
@@ -638,6 +762,12 @@ static int client_main(int argc, char **argv)
 			break;
 		case 'V':
 			o.verify = true;
+			break;
+		case 'l':
+			o.len = (size_t)num(optarg, 1, CHUNK, "length");
+			break;
+		case 'b':
+			o.blocking = true;
 			break;
 		case 'w':
 			if (nwatch == MAX_WATCH)
@@ -675,6 +805,8 @@ int main(int argc, char **argv)
 		return server_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "client"))
 		return client_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "watch"))
+		return watch_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		usage(0);
 	usage(2);

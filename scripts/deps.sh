@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install the Debian 12 packages usnet needs to build, test and run its
-# quick start. Idempotent: apt-get runs only when something is missing.
+# quick start; `scripts/deps.sh bench` adds the load tools that only the
+# benchmarks run (bench/shim_*.sh), which the test suite and CI do not
+# need. Idempotent: apt-get runs only when something is missing.
 set -eu
 
 PACKAGES="
@@ -10,6 +12,18 @@ liburing-dev libev-dev libcap-dev libmnl-dev libcriterion-dev
 mandoc iproute2 iputils-ping python3 procps util-linux kmod
 netcat-openbsd curl nftables ethtool spin
 "
+# Benchmarks only: iperf3 (shim_bulk, shim_local), sockperf (shim_rr,
+# shim_local), strace (shim_syscalls).
+BENCH_PACKAGES="iperf3 sockperf strace"
+
+case ${1:-} in
+"") ;;
+bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
+*)
+	echo "usage: $0 [bench]" >&2
+	exit 2
+	;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: run as root (it installs packages with apt-get)" >&2
