@@ -519,6 +519,11 @@ static void chan_request(struct worker *w, struct session *s, const uint8_t *msg
 		rc = shimsock_socket(w, s, &req, &rep, &ph);
 		blen = sizeof(rep);
 		break;
+	case CTL_CLAIM:
+		memcpy(&req, msg + sizeof(h), sizeof(req));
+		rc = shimsock_claim(w, s, &req, nfds == 1 ? fds[0] : -1, &rep, &ph);
+		blen = sizeof(rep);
+		break;
 	default:
 		memcpy(&req, msg + sizeof(h), sizeof(req));
 		rc = shimsock_request(w, s, h.type, &req, &rep, &ph, sender);

@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "ipc/doorbell.h"
@@ -208,6 +211,31 @@ static void ph_arm(struct worker *w, struct shim_sock *s)
 	io_uring_sqe_set_data64(sqe, uring_ud_ext(UD_PH, s->id, s->gen));
 }
 
+/*
+ * Name our end of the placeholder (an abstract address the client's end
+ * reports as its peer), so that a program that exec'd with the socket can
+ * tell which of its descriptors are usnet's; remember the client end's
+ * identity to check its claim (CTL_CLAIM). Without a name the socket works
+ * but does not survive exec.
+ */
+static void ph_name(struct shim_sock *s, int client_end)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int n;
+
+	if (fstat(client_end, &st) == 0) {
+		s->ph_dev = st.st_dev;
+		s->ph_ino = st.st_ino;
+	}
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, IPC_PH_NAME, (int)getpid(), s->id,
+		     s->gen);
+	if (bind(s->ph_fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0)
+		log_ratelimited(LOG_LVL_WARN, "shim: cannot name placeholder %#x: %s", s->id,
+				strerror(errno));
+}
+
 static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp, int domain,
 		     struct shim_sock **out, int *ph)
 {
@@ -223,7 +251,9 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 		session_slot_free(sess, (uint32_t)slot);
 		return -ENOMEM;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+	/* Blocking, as a new socket is: the client's end carries the
+	 * program's O_NONBLOCK, also into an exec'd image (shim/exec.c). */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		int rc = -errno;
 
 		log_ratelimited(LOG_LVL_WARN, "shim: placeholder for pid %d: %s%s", (int)sess->pid,
@@ -249,6 +279,7 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 	s->tx.size = sess->tx_size;
 	s->ph_fd = sv[0];
 	*ph = sv[1];
+	ph_name(s, sv[1]);
 	sess->slots[slot] = s;
 	atomic_fetch_add(&sess->refs, 1);
 	tp->sk.owner = s;
@@ -585,6 +616,47 @@ static int ss_accept(struct worker *w, struct session *sess, struct shim_sock *l
 	rep->addr.addr = child->daddr;
 	rep->addr.port = child->dport;
 	tcp_push(&w->st, child);
+	return 0;
+}
+
+int shimsock_claim(struct worker *w, struct session *sess, const struct ctl_sock_req *req,
+		   int ph, struct ctl_sock_rep *rep, int *memfd)
+{
+	struct session *home = session_get(w, req->id >> 16);
+	struct ctl_claim_info info = { 0 };
+	struct shim_sock *s;
+	struct stat st;
+
+	if (!home || (req->id & 0xffffu) >= home->nslots)
+		return -EBADF;
+	s = home->slots[req->id & 0xffffu];
+	if (!s || s->gen != req->gen || !s->tp || !s->ph_ino)
+		return -EBADF;
+	/* Holding the placeholder is the right to the socket; without it,
+	 * the socket might as well not exist. */
+	if (ph < 0 || fstat(ph, &st) < 0 || st.st_dev != s->ph_dev || st.st_ino != s->ph_ino)
+		return -EBADF;
+	if (!session_may_use(sess, home)) {
+		if (sess->ninherit == SESSION_INHERIT_MAX)
+			return -EMFILE;
+		atomic_fetch_add(&home->refs, 1);
+		sess->inherit[sess->ninherit++] = home;
+	}
+	*memfd = fcntl(home->memfd, F_DUPFD_CLOEXEC, 0);
+	if (*memfd < 0)
+		return -errno;
+	rep->id = s->id;
+	rep->gen = s->gen;
+	rep->session = home->id;
+	rep->slot = s->id & 0xffffu;
+	info.seg_size = home->seg_size;
+	info.slot_size = home->slot_size;
+	info.rx_size = home->rx_size;
+	info.tx_size = home->tx_size;
+	info.nslots = home->nslots;
+	info.domain = s->domain;
+	memcpy(rep->optval, &info, sizeof(info));
+	rep->optlen = sizeof(info);
 	return 0;
 }
 

@@ -35,6 +35,8 @@ struct shim_sock {
 	struct ipc_sock *ss;
 	struct ipc_fifo_ref rx, tx;
 	int ph_fd; /* our end of the placeholder */
+	dev_t ph_dev; /* the client's end: how CTL_CLAIM recognises it */
+	ino_t ph_ino;
 	uint8_t domain; /* AF_INET or AF_INET6, as the application asked */
 	bool connected; /* reached ESTABLISHED once: may send, has a peer */
 	bool wake_queued;
@@ -50,6 +52,16 @@ struct shim_sock {
  */
 int shimsock_socket(struct worker *w, struct session *s, const struct ctl_sock_req *req,
 		    struct ctl_sock_rep *rep, int *ph);
+
+/**
+ * shimsock_claim() - CTL_CLAIM: @sess holds placeholder @ph of the socket
+ * @req names; grant it the socket's segment, whose memfd (a new
+ * descriptor) lands in *@memfd.
+ * Return: 0, -EBADF (no such socket, or @ph is not its placeholder),
+ * -EMFILE (too many segments).
+ */
+int shimsock_claim(struct worker *w, struct session *sess, const struct ctl_sock_req *req,
+		   int ph, struct ctl_sock_rep *rep, int *memfd);
 
 /**
  * shimsock_request() - every other per-socket request of @s; CTL_ACCEPT

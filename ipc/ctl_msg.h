@@ -31,7 +31,8 @@ enum ctl_msg_type {
 	CTL_SETSOCKOPT, /* req: ctl_sock_req (level, name, optval) */
 	CTL_GETSOCKOPT, /* req: ctl_sock_req (level, name); rep: ctl_sock_rep (optval) */
 	CTL_GETNAME, /* req: ctl_sock_req (arg 0 local, 1 peer); rep: ctl_sock_rep (addr) */
-	CTL_CLAIM, /* req: ctl_sock_req + a placeholder fd; rep: ctl_sock_rep */
+	CTL_CLAIM, /* req: ctl_sock_req + a placeholder fd; rep: ctl_sock_rep (optval:
+		    * ctl_claim_info) + the memfd of the segment the socket lives in */
 	CTL__MAX
 };
 
@@ -76,6 +77,19 @@ struct ctl_sock_req {
 	uint32_t optlen;
 	struct ctl_addr addr;
 	uint8_t optval[CTL_OPTVAL_MAX];
+};
+
+/*
+ * CTL_CLAIM: a process that inherited a placeholder across exec (its
+ * segment mappings did not survive) names the socket by what the
+ * placeholder's peer address says (IPC_PH_NAME) and proves it holds it by
+ * passing the fd. usnetd grants its session the socket's segment.
+ */
+#define IPC_PH_NAME "usnet-ph:%d:%x:%x" /* abstract: usnetd pid, socket id, gen */
+struct ctl_claim_info {
+	uint64_t seg_size, slot_size, rx_size, tx_size;
+	uint32_t nslots;
+	int32_t domain;
 };
 
 /* CTL_BIND arg: the socket is AF_INET6 with IPV6_V6ONLY set. */

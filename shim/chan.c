@@ -27,7 +27,7 @@ static const char *control_path(void)
 	return shim_proc.control[0] ? shim_proc.control : IPC_DEFAULT_CONTROL;
 }
 
-static int seg_map(struct shim_seg *g, const struct ctl_hello_rep *rep, int memfd)
+int shim_seg_map(struct shim_seg *g, const struct ctl_hello_rep *rep, int memfd)
 {
 	void *base = mmap(NULL, rep->seg_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 
@@ -147,7 +147,7 @@ static int hello(void)
 		goto err_fds;
 	}
 	memmove(&shim_proc.segs[1], &shim_proc.segs[0], shim_proc.nsegs * sizeof(shim_proc.segs[0]));
-	rc = seg_map(&shim_proc.segs[0], &rep.b, rfds[0]);
+	rc = shim_seg_map(&shim_proc.segs[0], &rep.b, rfds[0]);
 	if (rc) {
 		memmove(&shim_proc.segs[0], &shim_proc.segs[1],
 			shim_proc.nsegs * sizeof(shim_proc.segs[0]));

@@ -107,4 +107,5 @@ __attribute__((constructor)) void shim_init(void)
 	shim_proc.wake_fd = -1;
 	shim_proc.pid = getpid();
 	pthread_atfork(NULL, NULL, shim_fork_child);
+	shim_exec_adopt();
 }

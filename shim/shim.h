@@ -164,6 +164,12 @@ int shim_chan_ready(void);
 int shim_request(uint16_t type, const void *req, size_t len, int fd_in, void *rep,
 		 size_t replen, int *fd_out);
 struct shim_seg *shim_seg_by_session(uint32_t session);
+/** shim_seg_map() - map segment @memfd with @rep's geometry into @g */
+int shim_seg_map(struct shim_seg *g, const struct ctl_hello_rep *rep, int memfd);
+
+/* exec.c */
+/** shim_exec_adopt() - claim the usnet sockets this image inherited across exec */
+void shim_exec_adopt(void);
 void shim_fork_child(void);
 
 /* fdtab.c */
