@@ -11,10 +11,12 @@ build-essential autoconf automake libtool pkg-config
 liburing-dev libev-dev libcap-dev libmnl-dev libcriterion-dev
 mandoc iproute2 iputils-ping python3 procps util-linux kmod
 netcat-openbsd curl nftables ethtool spin
+nginx redis-server redis-tools apache2-utils iperf3
 "
-# Benchmarks only: iperf3 (shim_bulk, shim_local), sockperf (shim_rr,
-# shim_local), strace (shim_syscalls).
-BENCH_PACKAGES="iperf3 sockperf strace"
+# The servers and load tools of tests/integration/shim_servers.sh are in
+# the list above (iperf3 also serves bench/shim_bulk and shim_local).
+# Benchmarks only: sockperf (shim_rr, shim_local), strace (shim_syscalls).
+BENCH_PACKAGES="sockperf strace"
 
 case ${1:-} in
 "") ;;
