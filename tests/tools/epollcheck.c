@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * epoll semantics a program sees under libusnet, each checked against what
+ * epoll semantics (and socket calls made through syscall()) a program sees
+ * under libusnet, each checked against what
  * the Linux kernel does: run as `usnet run -- epollcheck PEER PORT SELF`
  * with an echo server at PEER:PORT; SELF is an address of this side, for
  * a listener the checks connect to (tests/integration/shim_epoll.sh runs
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,6 +292,22 @@ static void check_round_robin(void)
 	close(ep);
 }
 
+/* Socket calls by number through libc's syscall(): under usnet they must
+ * reach usnet, since the kernel has no route to the peer from here. */
+static void check_syscall(void)
+{
+	long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	char buf[8] = { 0 };
+
+	CHECK(fd >= 0 && syscall(SYS_connect, fd, &peer, sizeof(peer)) == 0,
+	      "syscall(SYS_socket) and syscall(SYS_connect) reach the peer");
+	CHECK(syscall(SYS_sendto, fd, "sys", 3, 0, NULL, 0) == 3 &&
+		      syscall(SYS_recvfrom, fd, buf, sizeof(buf), MSG_WAITALL, NULL, NULL) == 3 &&
+		      !memcmp(buf, "sys", 3),
+	      "syscall(SYS_sendto) and syscall(SYS_recvfrom) round-trip through the echo");
+	CHECK(syscall(SYS_close, fd) == 0, "syscall(SYS_close)");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -312,5 +330,6 @@ int main(int argc, char **argv)
 	check_listener_and_hup();
 	check_timeouts_and_signals();
 	check_round_robin();
+	check_syscall();
 	return failures;
 }
