@@ -143,18 +143,16 @@ static int hello(void)
 		rc = -EPROTO;
 		goto err_fds;
 	}
-	/* Our own segment goes first; inherited ones stay mapped behind it. */
+	/* Our own segment goes last, behind the inherited ones, which stay
+	 * where they are: the sockets we inherited point at their entries
+	 * (shim_own_seg()). */
 	if (shim_proc.nsegs == SHIM_SEGS_MAX) {
 		rc = -EMFILE;
 		goto err_fds;
 	}
-	memmove(&shim_proc.segs[1], &shim_proc.segs[0], shim_proc.nsegs * sizeof(shim_proc.segs[0]));
-	rc = seg_map(&shim_proc.segs[0], &rep.b, rfds[0]);
-	if (rc) {
-		memmove(&shim_proc.segs[0], &shim_proc.segs[1],
-			shim_proc.nsegs * sizeof(shim_proc.segs[0]));
+	rc = seg_map(&shim_proc.segs[shim_proc.nsegs], &rep.b, rfds[0]);
+	if (rc)
 		goto err_fds;
-	}
 	shim_proc.nsegs++;
 	memset(shim_proc.db_used, 0, sizeof(shim_proc.db_used));
 	if (shim_proc.wake_fd >= 0)

@@ -61,7 +61,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		rc = db;
 		goto out;
 	}
-	own = shim_proc.segs[0].hdr;
+	own = shim_own_seg()->hdr;
 	entry = shim_watch_entry(db);
 	for (nfds_t i = 0; i < n; i++)
 		if (us[i])

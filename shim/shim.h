@@ -112,7 +112,7 @@ struct shim_proc {
 	int wake_fd; /* the worker's eventfd */
 	uint32_t seq;
 	bool failed; /* usnetd unreachable: said once */
-	struct shim_seg segs[SHIM_SEGS_MAX]; /* [0] is our own */
+	struct shim_seg segs[SHIM_SEGS_MAX]; /* inherited ones first; see shim_own_seg() */
 	unsigned int nsegs;
 	uint64_t db_used[IPC_DOORBELLS / 64];
 	pid_t pid;
@@ -128,6 +128,16 @@ static inline struct usock *shim_fd(int fd)
 	if (fd < 0 || (unsigned int)fd >= SHIM_FD_MAX)
 		return NULL;
 	return atomic_load_explicit(&shim_fds[fd], memory_order_acquire);
+}
+
+/**
+ * shim_own_seg() - this process's own segment: the last one mapped. A
+ * forked child maps its own behind those it inherited, and an entry never
+ * moves once mapped: usock.seg points at it.
+ */
+static inline struct shim_seg *shim_own_seg(void)
+{
+	return &shim_proc.segs[shim_proc.nsegs - 1];
 }
 
 /** shim_now_ns() - CLOCK_MONOTONIC, for timeouts */

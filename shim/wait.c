@@ -95,7 +95,7 @@ int shim_thread_db(int *efd)
 
 uint32_t shim_watch_entry(int db)
 {
-	return ipc_watch_entry(shim_proc.segs[0].session, (uint32_t)db);
+	return ipc_watch_entry(shim_own_seg()->session, (uint32_t)db);
 }
 
 uint32_t shim_revents(struct usock *u)
@@ -161,7 +161,7 @@ int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us)
 	db = shim_thread_db(&efd);
 	if (db < 0)
 		return db;
-	own = shim_proc.segs[0].hdr;
+	own = shim_own_seg()->hdr;
 	entry = shim_watch_entry(db);
 	if (!ipc_watch_add(u->ss, entry) && deadline < 0)
 		deadline = now_us() + 1000; /* no room to be named: look again soon */
