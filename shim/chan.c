@@ -223,7 +223,11 @@ int shim_request(uint16_t type, const void *body, size_t len, int fd_in, void *r
 	pthread_mutex_unlock(&shim_proc.lock);
 	if (rc < 0) {
 		/* usnetd went away: sockets fail as if the network had. */
-		return rc == -ECONNRESET || rc == -EPIPE ? -ENETDOWN : rc;
+		if (rc == -ECONNRESET || rc == -EPIPE) {
+			atomic_store(&shim_proc.gone, true);
+			rc = -ENETDOWN;
+		}
+		return rc;
 	}
 	if ((size_t)rc < sizeof(r.h) || r.h.seq != req.h.seq) {
 		rc = -EPROTO;

@@ -112,6 +112,7 @@ struct shim_proc {
 	int wake_fd; /* the worker's eventfd */
 	uint32_t seq;
 	bool failed; /* usnetd unreachable: said once */
+	_Atomic bool gone; /* usnetd hung up our channel: it exited (kept across fork) */
 	struct shim_seg segs[SHIM_SEGS_MAX]; /* inherited ones first; see shim_own_seg() */
 	unsigned int nsegs;
 	uint64_t db_used[IPC_DOORBELLS / 64];
@@ -186,7 +187,7 @@ uint32_t shim_revents(struct usock *u);
 /**
  * shim_wait() - sleep until @u has one of @events (poll bits) or an error,
  * @timeout_us passes (-1 forever), or a signal arrives.
- * Return: 0, -EAGAIN on timeout, -EINTR.
+ * Return: 0, -EAGAIN on timeout, -EINTR, -ENETDOWN if usnetd is gone.
  */
 int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us);
 /** shim_kick() - tell usnetd that @u needs attention */
@@ -194,6 +195,8 @@ void shim_kick(struct usock *u);
 /** shim_thread_db() - this thread's doorbell index, or -errno */
 int shim_thread_db(int *efd);
 uint32_t shim_watch_entry(int db);
+/** shim_db_drain() - doorbell.h step 5 after a sleep that @efd did not end */
+void shim_db_drain(int efd);
 /** shim_wait_fork_child() - forget the parent's thread doorbell */
 void shim_wait_fork_child(void);
 
