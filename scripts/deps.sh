@@ -9,6 +9,7 @@ build-essential autoconf automake libtool pkg-config
 liburing-dev libev-dev libcap-dev libmnl-dev libcriterion-dev
 mandoc iproute2 iputils-ping python3 procps util-linux kmod
 netcat-openbsd nftables ethtool spin
+wget socat curl
 "
 
 if [ "$(id -u)" -ne 0 ]; then
