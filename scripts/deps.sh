@@ -12,6 +12,7 @@ liburing-dev libev-dev libcap-dev libmnl-dev libcriterion-dev
 mandoc iproute2 iputils-ping python3 procps util-linux kmod
 netcat-openbsd curl nftables ethtool spin
 nginx redis-server redis-tools apache2-utils iperf3
+wget socat
 "
 # The servers and load tools of tests/integration/shim_servers.sh are in
 # the list above (iperf3 also serves bench/shim_bulk and shim_local).

@@ -141,19 +141,17 @@ static int hello(void)
 		rc = -EPROTO;
 		goto err_fds;
 	}
-	/* Our own segment goes first; inherited ones stay mapped behind it. */
+	/* Our own segment goes last, behind the inherited ones, which stay
+	 * where they are: the sockets we inherited point at their entries
+	 * (shim_own_seg()). */
 	if (shim_proc.nsegs == SHIM_SEGS_MAX) {
 		rc = -EMFILE;
 		goto err_fds;
 	}
-	memmove(&shim_proc.segs[1], &shim_proc.segs[0], shim_proc.nsegs * sizeof(shim_proc.segs[0]));
-	rc = shim_seg_map(&shim_proc.segs[0], &rep.b, rfds[0]);
-	if (rc) {
-		memmove(&shim_proc.segs[0], &shim_proc.segs[1],
-			shim_proc.nsegs * sizeof(shim_proc.segs[0]));
+	rc = shim_seg_map(&shim_proc.segs[shim_proc.nsegs], &rep.b, rfds[0]);
+	if (rc)
 		goto err_fds;
-	}
-	shim_proc.nsegs++;
+	shim_proc.own = shim_proc.nsegs++;
 	memset(shim_proc.db_used, 0, sizeof(shim_proc.db_used));
 	if (shim_proc.wake_fd >= 0)
 		shim_libc.close(shim_proc.wake_fd);
@@ -223,7 +221,11 @@ int shim_request(uint16_t type, const void *body, size_t len, int fd_in, void *r
 	pthread_mutex_unlock(&shim_proc.lock);
 	if (rc < 0) {
 		/* usnetd went away: sockets fail as if the network had. */
-		return rc == -ECONNRESET || rc == -EPIPE ? -ENETDOWN : rc;
+		if (rc == -ECONNRESET || rc == -EPIPE) {
+			atomic_store(&shim_proc.gone, true);
+			rc = -ENETDOWN;
+		}
+		return rc;
 	}
 	if ((size_t)rc < sizeof(r.h) || r.h.seq != req.h.seq) {
 		rc = -EPROTO;

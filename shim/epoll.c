@@ -229,8 +229,8 @@ static int ep_doorbell(struct shim_epoll *ep)
 		shim_libc.close(efd);
 		return rc;
 	}
-	ep->hdr = shim_proc.segs[0].hdr;
-	ep->session = shim_proc.segs[0].session;
+	ep->hdr = shim_own_seg()->hdr;
+	ep->session = shim_own_seg()->session;
 	ep->entry = shim_watch_entry(db);
 	ep->efd = efd;
 	ep->db = db;
@@ -332,7 +332,7 @@ static void ep_clear(struct shim_epoll *ep)
 		return;
 	atomic_store(&ep->hdr->doorbell[ep->db], IPC_DB_IDLE);
 	/* A forked child's epoll rings its parent's doorbell: not ours to free. */
-	if (shim_proc.nsegs && ep->session == shim_proc.segs[0].session)
+	if (shim_proc.chan_fd >= 0 && ep->session == shim_own_seg()->session)
 		shim_db_free(ep->db);
 	shim_libc.close(ep->efd);
 	ep->db = ep->efd = -1;

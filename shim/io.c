@@ -109,6 +109,10 @@ ssize_t shim_recv(struct usock *u, const struct iovec *iov, int iovcnt, int flag
 		}
 		if (atomic_load(&u->ss->state) != IPC_SOCK_LIVE)
 			return done ? (ssize_t)done : -ECONNRESET;
+		/* usnetd has exited: what the fifo held was read, and nothing
+		 * more will come (the socket reports POLLERR, never EAGAIN). */
+		if (atomic_load(&shim_proc.gone))
+			return done ? (ssize_t)done : -ENETDOWN;
 		if (r & (IPC_R_RDHUP | IPC_R_HUP) || (atomic_load(&u->ss->shut) & IPC_SHUT_RD))
 			return (ssize_t)done;
 		if (!(r & (IPC_R_CONNECTED | IPC_R_CONNECTING)))
@@ -148,6 +152,8 @@ ssize_t shim_send(struct usock *u, const struct iovec *iov, int iovcnt, int flag
 		}
 		if (atomic_load(&u->ss->state) != IPC_SOCK_LIVE)
 			return done ? (ssize_t)done : epipe(flags);
+		if (atomic_load(&shim_proc.gone))
+			return done ? (ssize_t)done : -ENETDOWN;
 		if ((r & IPC_R_WRHUP) || (atomic_load(&u->ss->shut) & IPC_SHUT_WR))
 			return done ? (ssize_t)done : epipe(flags);
 		if (!(r & IPC_R_CONNECTED)) {

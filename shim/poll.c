@@ -5,7 +5,8 @@
  * names its doorbell in each usnet socket and makes one real ppoll() over
  * the kernel fds plus its doorbell's eventfd, with the program's timeout
  * and signal mask, so that signals interrupt it as they would without
- * usnet.
+ * usnet. The control channel is in the set too, for its hang-up alone:
+ * usnetd has exited, and every usnet socket reports POLLERR|POLLHUP.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		   const sigset_t *mask)
 {
 	struct usock *ustack[64], **us = ustack;
-	struct pollfd kstack[65], *k = kstack;
+	struct pollfd kstack[66], *k = kstack;
 	int64_t deadline = tmo ? shim_now_ns() + tmo->tv_sec * 1000000000ll + tmo->tv_nsec : -1;
 	int efd = -1, db = -1, rc, ready;
 	struct ipc_seg_hdr *own = NULL;
@@ -43,7 +44,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 
 	if (n > 64) {
 		us = calloc(n, sizeof(*us));
-		k = calloc(n + 1, sizeof(*k));
+		k = calloc(n + 2, sizeof(*k));
 		if (!us || !k) {
 			rc = -ENOMEM;
 			goto out;
@@ -61,13 +62,15 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		rc = db;
 		goto out;
 	}
-	own = shim_proc.segs[0].hdr;
+	own = shim_own_seg()->hdr;
 	entry = shim_watch_entry(db);
 	for (nfds_t i = 0; i < n; i++)
 		if (us[i])
 			ipc_watch_add(us[i]->ss, entry);
 	k[n].fd = efd;
 	k[n].events = POLLIN;
+	k[n + 1].fd = shim_proc.chan_fd;
+	k[n + 1].events = 0;
 	for (;;) {
 		struct timespec left, *lp = NULL;
 		uint64_t v;
@@ -88,13 +91,19 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 			left.tv_nsec = l % 1000000000;
 			lp = &left;
 		}
-		kn = shim_libc.ppoll(k, n + 1, lp, mask);
-		if (ipc_db_disarm(own, (uint32_t)db))
-			shim_libc.read(efd, &v, sizeof(v));
-		if (kn < 0) {
+		kn = shim_libc.ppoll(k, n + 2, lp, mask);
+		if (kn < 0)
 			rc = -errno;
-			goto out;
+		else if (k[n + 1].revents & (POLLHUP | POLLERR))
+			atomic_store(&shim_proc.gone, true);
+		if (ipc_db_disarm(own, (uint32_t)db)) {
+			if (kn > 0 && (k[n].revents & POLLIN))
+				shim_libc.read(efd, &v, sizeof(v));
+			else
+				shim_db_drain(efd);
 		}
+		if (kn < 0)
+			goto out;
 		ready = scan(fds, n, us);
 		for (nfds_t i = 0; i < n; i++) {
 			if (us[i])

@@ -116,8 +116,10 @@ struct shim_proc {
 	int wake_fd; /* the worker's eventfd */
 	uint32_t seq;
 	bool failed; /* usnetd unreachable: said once */
-	struct shim_seg segs[SHIM_SEGS_MAX]; /* [0] is our own */
+	_Atomic bool gone; /* usnetd hung up our channel: it exited (kept across fork) */
+	struct shim_seg segs[SHIM_SEGS_MAX]; /* inherited ones first; see shim_own_seg() */
 	unsigned int nsegs;
+	unsigned int own; /* index of our own segment in segs[] (after hello) */
 	uint64_t db_used[IPC_DOORBELLS / 64];
 	pid_t pid;
 	/* USNET_CONTROL as the program started: a forked child may meet
@@ -135,6 +137,16 @@ static inline struct usock *shim_fd(int fd)
 	if (fd < 0 || (unsigned int)fd >= SHIM_FD_MAX)
 		return NULL;
 	return atomic_load_explicit(&shim_fds[fd], memory_order_acquire);
+}
+
+/**
+ * shim_own_seg() - this process's own segment. A forked child maps its
+ * own behind those it inherited, segments claimed after exec come after
+ * it, and an entry never moves once mapped: usock.seg points at it.
+ */
+static inline struct shim_seg *shim_own_seg(void)
+{
+	return &shim_proc.segs[shim_proc.own];
 }
 
 /** shim_now_ns() - CLOCK_MONOTONIC, for timeouts */
@@ -189,7 +201,7 @@ uint32_t shim_revents(struct usock *u);
 /**
  * shim_wait() - sleep until @u has one of @events (poll bits) or an error,
  * @timeout_us passes (-1 forever), or a signal arrives.
- * Return: 0, -EAGAIN on timeout, -EINTR.
+ * Return: 0, -EAGAIN on timeout, -EINTR, -ENETDOWN if usnetd is gone.
  */
 int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us);
 /** shim_kick() - tell usnetd that @u needs attention */
@@ -200,6 +212,8 @@ uint32_t shim_watch_entry(int db);
 /** shim_db_alloc() - a doorbell index for eventfd @efd, registered with usnetd */
 int shim_db_alloc(int efd);
 void shim_db_free(int idx);
+/** shim_db_drain() - doorbell.h step 5 after a sleep that @efd did not end */
+void shim_db_drain(int efd);
 /** shim_wait_fork_child() - forget the parent's thread doorbell */
 void shim_wait_fork_child(void);
 

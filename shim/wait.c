@@ -4,10 +4,16 @@
  * usnetd's ready word plus what the fifos hold. A thread that must sleep
  * uses its own doorbell (an eventfd registered with usnetd) and the
  * protocol of ipc/doorbell.h, and it sleeps only inside a real syscall
- * that carries the program's signal mask: read() on the eventfd when it
- * waits without a timeout (restarted by SA_RESTART handlers as a socket
- * call would be), poll() with one (EINTR, as SO_RCVTIMEO sockets give).
+ * that carries the program's signal mask: poll() on the eventfd and on
+ * the control channel, whose hang-up is how a sleeper learns that usnetd
+ * has exited or was killed (nothing would ever ring its doorbell again).
+ * The eventfd is read only after poll() said it is readable: usnetd made
+ * it non-blocking (session.c), and the flag is on the file both hold.
+ * A signal handler ends the sleep with EINTR when the socket has a
+ * timeout, as SO_RCVTIMEO sockets give; without one, the call goes on
+ * sleeping if the handler has SA_RESTART, as recv() would be restarted.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <sys/eventfd.h>
@@ -107,7 +113,7 @@ int shim_thread_db(int *efd)
 
 uint32_t shim_watch_entry(int db)
 {
-	return ipc_watch_entry(shim_proc.segs[0].session, (uint32_t)db);
+	return ipc_watch_entry(shim_own_seg()->session, (uint32_t)db);
 }
 
 uint32_t shim_revents(struct usock *u)
@@ -115,7 +121,8 @@ uint32_t shim_revents(struct usock *u)
 	uint32_t r = atomic_load(&u->ss->ready), ev = 0;
 	int64_t rx = ipc_fifo_used(&u->rx), tx;
 
-	if (atomic_load_explicit(&u->ss->state, memory_order_relaxed) != IPC_SOCK_LIVE)
+	if (atomic_load_explicit(&u->ss->state, memory_order_relaxed) != IPC_SOCK_LIVE ||
+	    atomic_load_explicit(&shim_proc.gone, memory_order_relaxed))
 		return POLLERR | POLLHUP | POLLIN;
 	if (r & IPC_R_LISTENING)
 		return (r & IPC_R_ACCEPT) ? POLLIN : 0;
@@ -162,52 +169,117 @@ static int64_t now_us(void)
 	return shim_now_ns() / 1000;
 }
 
+/* One sleep on @efd and on the channel (events 0: only its hang-up, which
+ * poll() always reports); a hang-up marks usnetd gone. Return: poll's. */
+static int sleep_on(struct pollfd p[2], int efd, int timeout_ms)
+{
+	int n;
+
+	p[0] = (struct pollfd){ .fd = efd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = shim_proc.chan_fd };
+	n = shim_libc.poll(p, 2, timeout_ms);
+	if (n > 0 && (p[1].revents & (POLLHUP | POLLERR)))
+		atomic_store(&shim_proc.gone, true);
+	return n;
+}
+
+void shim_db_drain(int efd)
+{
+	struct pollfd p[2];
+	uint64_t v;
+
+	/* usnetd has set RUNG but may not have written the eventfd yet; it
+	 * may also die in between, and then only the channel tells. */
+	while (!atomic_load(&shim_proc.gone)) {
+		if (sleep_on(p, efd, -1) > 0 && (p[0].revents & POLLIN)) {
+			shim_libc.read(efd, &v, sizeof(v));
+			return;
+		}
+	}
+}
+
+/*
+ * A handler ran while we slept in poll(), which the kernel never restarts.
+ * A blocking recv() or send() without a timeout would have been restarted
+ * if that handler had SA_RESTART. Which signal it was is not known here:
+ * restart only if every handler the program has installed has SA_RESTART,
+ * those of the signals a fault raises aside (the sanitizers' have none,
+ * and such a signal does not arrive during a sleep).
+ */
+static bool sig_restarts(void)
+{
+	sigset_t faults;
+
+	sigemptyset(&faults);
+	sigaddset(&faults, SIGSEGV);
+	sigaddset(&faults, SIGBUS);
+	sigaddset(&faults, SIGFPE);
+	sigaddset(&faults, SIGILL);
+	sigaddset(&faults, SIGTRAP);
+	sigaddset(&faults, SIGSYS);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigismember(&faults, sig) || sigaction(sig, NULL, &sa) < 0 ||
+		    sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+			continue;
+		if (!(sa.sa_flags & SA_RESTART))
+			return false;
+	}
+	return true;
+}
+
 int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us)
 {
 	int64_t deadline = timeout_us >= 0 ? now_us() + timeout_us : -1;
 	struct ipc_seg_hdr *own;
+	struct pollfd p[2];
 	uint32_t entry;
 	int efd, db, rc = 0;
+	bool named;
 	uint64_t v;
 
 	db = shim_thread_db(&efd);
 	if (db < 0)
 		return db;
-	own = shim_proc.segs[0].hdr;
+	own = shim_own_seg()->hdr;
 	entry = shim_watch_entry(db);
-	if (!ipc_watch_add(u->ss, entry) && deadline < 0)
-		deadline = now_us() + 1000; /* no room to be named: look again soon */
+	/* No room to be named in the socket: nobody rings for us; look again
+	 * every millisecond. */
+	named = ipc_watch_add(u->ss, entry);
 	for (;;) {
+		int64_t left = -1;
+		int n;
+
 		ipc_db_arm(own, (uint32_t)db);
 		if (shim_revents(u) & (events | POLLERR | POLLHUP))
 			break;
-		if (deadline < 0) {
-			/* Only usnetd's write ends this read (doorbell.h). */
-			if (shim_libc.read(efd, &v, sizeof(v)) < 0 && errno == EINTR) {
-				rc = -EINTR;
-				break;
-			}
-			atomic_store(&own->doorbell[db], IPC_DB_IDLE);
-		} else {
-			int64_t left = deadline - now_us();
-			struct pollfd p = { .fd = efd, .events = POLLIN };
-			int n;
-
+		if (deadline >= 0) {
+			left = deadline - now_us();
 			if (left <= 0) {
 				rc = -EAGAIN;
 				break;
 			}
-			n = shim_libc.poll(&p, 1, (int)((left + 999) / 1000));
-			if (n < 0 && errno == EINTR) {
-				rc = -EINTR;
-				break;
-			}
-			if (ipc_db_disarm(own, (uint32_t)db))
+		}
+		if (!named && (left < 0 || left > 1000))
+			left = 1000;
+		n = sleep_on(p, efd, left < 0 ? -1 : (int)((left + 999) / 1000));
+		if (n < 0 && errno == EINTR && (deadline >= 0 || !sig_restarts())) {
+			rc = -EINTR;
+			break;
+		}
+		if (ipc_db_disarm(own, (uint32_t)db)) {
+			if (n > 0 && (p[0].revents & POLLIN))
 				shim_libc.read(efd, &v, sizeof(v));
+			else
+				shim_db_drain(efd);
 		}
 	}
 	if (ipc_db_disarm(own, (uint32_t)db))
-		shim_libc.read(efd, &v, sizeof(v));
+		shim_db_drain(efd);
 	ipc_watch_del(u->ss, entry);
+	/* Nothing of the socket is left to wait for (connect, accept). */
+	if (!rc && atomic_load(&shim_proc.gone))
+		rc = -ENETDOWN;
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static int failures;
@@ -133,6 +135,55 @@ static void check_data(int fd)
 	CHECK(recv(fd, buf, sizeof(buf), 0) == 0, "the peer's FIN reads as end of stream");
 }
 
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* The echo comes back 1 s after the start; 2 s later the end of the
+ * stream ends any recv() that would otherwise wait forever. */
+static void *send_later(void *arg)
+{
+	int fd = *(int *)arg;
+
+	sleep(1);
+	send(fd, "hello", 5, 0);
+	sleep(2);
+	shutdown(fd, SHUT_WR);
+	return NULL;
+}
+
+/* A signal handler during a blocking recv() with no timeout: EINTR, or,
+ * with SA_RESTART, the recv() goes on and returns what comes later. */
+static void check_eintr(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { 0, 100000 } };
+	char buf[16];
+	pthread_t t;
+	int fd = connected();
+	ssize_t n;
+
+	pthread_create(&t, NULL, send_later, &fd);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	n = recv(fd, buf, sizeof(buf), 0);
+	CHECK(n < 0 && errno == EINTR && alarms == 1,
+	      "a handler without SA_RESTART interrupts a blocking recv with EINTR");
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	n = recv(fd, buf, sizeof(buf), 0);
+	CHECK(n == 5 && alarms == 2, "a handler with SA_RESTART does not end a blocking recv");
+	pthread_cancel(t);
+	pthread_join(t, NULL);
+	signal(SIGALRM, SIG_DFL);
+	close(fd);
+}
+
 static void check_fcntl(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), fl, d;
@@ -207,5 +258,6 @@ int main(int argc, char **argv)
 	check_data(fd);
 	close(fd);
 	check_fcntl();
+	check_eintr();
 	return failures;
 }
