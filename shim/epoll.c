@@ -319,6 +319,35 @@ void shim_epoll_forget(struct usock *u)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/* A registration made before connect() (nginx adds its upstream sockets
+ * first) must go on reporting once the socket has gone to the kernel
+ * (socket.c: loopback). A one-shot entry that already fired keeps only
+ * EPOLLERR and EPOLLHUP, which the kernel cannot switch off. */
+void shim_epoll_to_kernel(struct usock *u, int fd)
+{
+	const uint32_t interest = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDNORM | EPOLLRDBAND |
+				  EPOLLWRNORM | EPOLLWRBAND | EPOLLMSG | EPOLLRDHUP;
+	struct ep_item *it, *next;
+
+	pthread_mutex_lock(&reg_lock);
+	for (it = u->ep_items; it; it = next) {
+		struct shim_epoll *ep = it->ep;
+		struct epoll_event kev = { .events = it->events, .data = it->data };
+
+		next = it->u_next;
+		if (it->fd != fd)
+			continue;
+		if (it->disabled)
+			kev.events &= ~interest;
+		pthread_mutex_lock(&ep->lock);
+		if (shim_libc.epoll_ctl(ep->kfd, EPOLL_CTL_ADD, fd, &kev) == 0)
+			atomic_fetch_add(&ep->nkernel, 1);
+		ep_remove(ep, it);
+		pthread_mutex_unlock(&ep->lock);
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
 /* The last fd of @ep closed: registrations end, the doorbell goes. */
 static void ep_clear(struct shim_epoll *ep)
 {

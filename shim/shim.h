@@ -107,6 +107,7 @@ struct usock {
 	_Atomic int rcvlowat;
 	_Atomic int v6only;
 	_Atomic int listening;
+	_Atomic uint32_t opts_set; /* options the program set (socket.c: loopback) */
 };
 
 /* Process state; rebuilt in a forked child. */
@@ -220,6 +221,11 @@ void shim_wait_fork_child(void);
 /* epoll.c */
 /** shim_epoll_forget() - the last fd of @u is closing: drop its registrations */
 void shim_epoll_forget(struct usock *u);
+/**
+ * shim_epoll_to_kernel() - @fd, which named @u, now names a kernel socket:
+ * @u's registrations under @fd move into the kernel epolls they belong to.
+ */
+void shim_epoll_to_kernel(struct usock *u, int fd);
 /** shim_epoll_fd() - is @fd one of our epoll instances? */
 bool shim_epoll_fd(int fd);
 /** shim_epoll_dup() - @newfd now names the epoll behind @oldfd */

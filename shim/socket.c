@@ -7,12 +7,22 @@
  *
  * Each interposed function classifies its descriptor, passes what is not
  * ours straight to libc, and converts a negative errno once at the end.
+ *
+ * Loopback is the kernel's. usnet has no loopback interface, so a socket
+ * that connects to or binds a loopback address before usnet has given it
+ * an address or a port becomes a kernel socket at the same descriptor
+ * number, as Onload hands loopback connections to the kernel: a kernel
+ * socket of the same kind, with the options the program set, is dup3()'d
+ * over the placeholder (and over its dups), registrations in our epolls
+ * move to the kernel epolls behind them, and the fd table forgets it.
+ * From then on every call passes the descriptor to libc.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -150,6 +160,191 @@ SHIM_EXPORT int socket(int domain, int type, int protocol)
 	return (int)shim_ret(rc, saved);
 }
 
+/* --- loopback: handed to the kernel ------------------------------------------------ */
+
+/* The options a kernel socket takes over from a usnet one when the
+ * program set them: usock.opts_set has a bit per entry. The values come
+ * from usnetd, or from the usock for those we answer ourselves. */
+static const struct {
+	int level, name;
+} kopts[] = {
+	{ SOL_SOCKET, SO_REUSEADDR },	   { SOL_SOCKET, SO_REUSEPORT },
+	{ SOL_SOCKET, SO_KEEPALIVE },	   { SOL_SOCKET, SO_SNDBUF },
+	{ SOL_SOCKET, SO_RCVBUF },	   { SOL_SOCKET, SO_LINGER },
+	{ IPPROTO_TCP, TCP_NODELAY },	   { IPPROTO_TCP, TCP_CORK },
+	{ IPPROTO_TCP, TCP_MAXSEG },	   { IPPROTO_TCP, TCP_KEEPIDLE },
+	{ IPPROTO_TCP, TCP_KEEPINTVL },	   { IPPROTO_TCP, TCP_KEEPCNT },
+	{ IPPROTO_TCP, TCP_USER_TIMEOUT }, { IPPROTO_TCP, TCP_CONGESTION },
+	{ IPPROTO_IPV6, IPV6_V6ONLY },
+};
+_Static_assert(sizeof(kopts) / sizeof(kopts[0]) <= 32, "usock.opts_set has 32 bits");
+
+static void opt_remember(struct usock *u, int level, int name)
+{
+	if (level == SOL_SOCKET && name == SO_SNDBUFFORCE)
+		name = SO_SNDBUF;
+	if (level == SOL_SOCKET && name == SO_RCVBUFFORCE)
+		name = SO_RCVBUF;
+	for (size_t i = 0; i < sizeof(kopts) / sizeof(kopts[0]); i++)
+		if (kopts[i].level == level && kopts[i].name == name)
+			atomic_fetch_or(&u->opts_set, 1u << i);
+}
+
+/* What the program set on @u, set again on kernel socket @k. The program
+ * was told each worked: where the kernel refuses one (a value above
+ * net.core.wmem_max, a congestion control it does not allow), the kernel
+ * socket goes on without it. */
+static void opts_to_kernel(struct usock *u, int k)
+{
+	uint32_t set = atomic_load(&u->opts_set);
+	struct ctl_sock_req req;
+	struct ctl_sock_rep rep;
+	int v;
+
+	if (atomic_load(&u->nonblock))
+		shim_libc.fcntl(k, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 2; i++) {
+		int64_t us = atomic_load(i ? &u->sndtimeo_us : &u->rcvtimeo_us);
+		struct timeval tv = { us / 1000000, us % 1000000 };
+
+		if (us)
+			shim_libc.setsockopt(k, SOL_SOCKET, i ? SO_SNDTIMEO : SO_RCVTIMEO, &tv,
+					     sizeof(tv));
+	}
+	v = atomic_load(&u->rcvlowat);
+	if (v > 1)
+		shim_libc.setsockopt(k, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
+	for (size_t i = 0; i < sizeof(kopts) / sizeof(kopts[0]); i++) {
+		int level = kopts[i].level, name = kopts[i].name;
+		socklen_t len;
+
+		if (!(set & (1u << i)))
+			continue;
+		if (level == IPPROTO_IPV6) {
+			v = atomic_load(&u->v6only);
+			shim_libc.setsockopt(k, level, name, &v, sizeof(v));
+			continue;
+		}
+		shim_sock_req(u, &req);
+		req.level = level;
+		req.name = name;
+		if (shim_request(CTL_GETSOCKOPT, &req, sizeof(req), -1, &rep, sizeof(rep), NULL))
+			continue;
+		len = rep.optlen < CTL_OPTVAL_MAX ? rep.optlen : CTL_OPTVAL_MAX;
+		if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF) &&
+		    len >= sizeof(v)) {
+			/* Read back doubled, as the kernel keeps it: set half. */
+			memcpy(&v, rep.optval, sizeof(v));
+			v /= 2;
+			memcpy(rep.optval, &v, sizeof(v));
+		} else if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+			len = (socklen_t)strnlen((const char *)rep.optval, len);
+		}
+		shim_libc.setsockopt(k, level, name, rep.optval, len);
+	}
+}
+
+/* Is @sa a loopback address for a socket of @domain? With @any the
+ * unspecified address is one too: Linux connects to it over loopback
+ * (ip_route_output_key_hash_rcu, tcp_v6_connect). */
+static bool loopback(int domain, const struct sockaddr *sa, socklen_t len, bool any)
+{
+	static const uint8_t zero4[4];
+
+	if (!sa || len < sizeof(sa_family_t) || sa->sa_family != domain)
+		return false;
+	if (domain == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+		uint32_t a;
+
+		if (len < sizeof(*sin))
+			return false;
+		a = ntohl(sin->sin_addr.s_addr);
+		return (a >> IN_CLASSA_NSHIFT) == IN_LOOPBACKNET || (any && a == INADDR_ANY);
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		const struct in6_addr *a = &s6->sin6_addr;
+
+		/* The kernel's minimum (SIN6_LEN_RFC2133): no scope id. */
+		if (len < offsetof(struct sockaddr_in6, sin6_scope_id))
+			return false;
+		if (IN6_IS_ADDR_LOOPBACK(a) || (any && IN6_IS_ADDR_UNSPECIFIED(a)))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(a) && (a->s6_addr[12] == IN_LOOPBACKNET ||
+						   (any && !memcmp(&a->s6_addr[12], zero4, 4)));
+	}
+}
+
+/* Has usnet given @u an address or a port (bind, listen, connect)?
+ * Return: 1 yes, 0 no, -errno. */
+static int usnet_tied(struct usock *u)
+{
+	struct ctl_sock_req req;
+	struct ctl_sock_rep rep;
+	int rc;
+
+	if (atomic_load(&u->listening))
+		return 1;
+	shim_sock_req(u, &req);
+	req.arg = 0;
+	rc = shim_request(CTL_GETNAME, &req, sizeof(req), -1, &rep, sizeof(rep), NULL);
+	if (rc)
+		return rc;
+	return rep.addr.addr || rep.addr.port;
+}
+
+/* Kernel socket @k takes @fd's number, keeping @fd's close-on-exec flag;
+ * @u loses @fd. */
+static int fd_to_kernel(struct usock *u, int k, int fd)
+{
+	int fdfl = shim_libc.fcntl(fd, F_GETFD);
+
+	if (fdfl < 0 || shim_libc.dup3(k, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		return -errno;
+	shim_epoll_to_kernel(u, fd);
+	shim_fd_drop(fd);
+	return 0;
+}
+
+/*
+ * A kernel socket in place of usnet socket @u at @fd and at every other
+ * descriptor of this process that names it (a dup is the same socket).
+ * The placeholder's last reference goes with them, and usnetd frees the
+ * socket it stood for. A copy held by another process (a forked child)
+ * stays a usnet socket there.
+ * Return: 1 done, 0 usnet has tied @u to an address (it stays usnet's),
+ * -errno (it stays usnet's).
+ */
+static int to_kernel(int fd, struct usock *u)
+{
+	int k, others, rc;
+
+	rc = usnet_tied(u);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	k = shim_libc.socket(u->domain, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (k < 0)
+		return -errno;
+	atomic_fetch_add(&u->refs, 1); /* until we are done with it */
+	opts_to_kernel(u, k);
+	others = atomic_load(&u->nfds) - 1;
+	rc = fd_to_kernel(u, k, fd);
+	if (rc)
+		goto out;
+	rc = 1;
+	for (unsigned int i = 0; others > 0 && i < SHIM_FD_MAX; i++) {
+		if (shim_fd((int)i) != u)
+			continue;
+		others--;
+		/* Failing (EBADF: closed meanwhile), it stays usnet's. */
+		fd_to_kernel(u, k, (int)i);
+	}
+out:
+	shim_libc.close(k);
+	shim_usock_put(u);
+	return rc;
+}
+
 SHIM_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct usock *u = shim_fd(fd);
@@ -158,6 +353,15 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 
 	if (!u)
 		return shim_libc.bind(fd, sa, len);
+	if (loopback(u->domain, sa, len, false)) {
+		rc = to_kernel(fd, u);
+		if (rc > 0) {
+			errno = saved;
+			return shim_libc.bind(fd, sa, len);
+		}
+		if (rc < 0)
+			return (int)shim_ret(rc, saved);
+	}
 	shim_sock_req(u, &req);
 	req.tid = (int32_t)gettid(); /* usnetd judges this thread's capabilities */
 	if (u->domain == AF_INET6 && atomic_load(&u->v6only))
@@ -244,6 +448,15 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 	if (!u)
 		return shim_libc.connect(fd, sa, len);
+	if (loopback(u->domain, sa, len, true)) {
+		rc = to_kernel(fd, u);
+		if (rc > 0) {
+			errno = saved;
+			return shim_libc.connect(fd, sa, len);
+		}
+		if (rc < 0)
+			return (int)shim_ret(rc, saved);
+	}
 	shim_sock_req(u, &req);
 	rc = shim_sockaddr_in(u, sa, len, &req.addr);
 	if (!rc)
@@ -340,6 +553,7 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 		if (len < sizeof(int))
 			return (int)shim_ret(-EINVAL, saved);
 		atomic_store(&u->v6only, iv != 0);
+		opt_remember(u, level, name);
 		return (int)shim_ret(0, saved);
 	}
 	if (!val && len)
@@ -351,6 +565,8 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 	if (req.optlen)
 		memcpy(req.optval, val, req.optlen);
 	rc = shim_request(CTL_SETSOCKOPT, &req, sizeof(req), -1, NULL, 0, NULL);
+	if (!rc)
+		opt_remember(u, level, name);
 	return (int)shim_ret(rc, saved);
 }
 

@@ -4,7 +4,11 @@
 # Socket calls through libusnet, each with the kernel's result
 # (tests/tools/shimcheck.c): non-blocking connect and SO_ERROR,
 # ECONNREFUSED, names, options, SO_RCVTIMEO, MSG_DONTWAIT, select,
-# FIONREAD, MSG_PEEK, shutdown and EPIPE, O_NONBLOCK shared by dup; then,
+# FIONREAD, MSG_PEEK, shutdown and EPIPE, O_NONBLOCK shared by dup;
+# loopback, which is the kernel's (a listener on 127.0.0.1 and clients of
+# it, blocking and in an epoll, with their options and dups, and an
+# AF_INET6 client at ::ffff:127.0.0.1: shimcheck listens itself, on the
+# loopback of the namespace it runs in, the test's or the host's); then,
 # as user nobody, bind to port 80 refused with EACCES. The same program
 # runs once without usnet against the same kernel echo server, so a check
 # that the kernel itself would fail is caught as a bad check, not blamed

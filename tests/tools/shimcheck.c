@@ -4,7 +4,9 @@
  * what the Linux kernel does: run as `usnet run -- shimcheck PEER PORT`
  * with an echo server at PEER:PORT (tests/integration/shim_calls.sh).
  * Every check prints "ok: ..." or "FAIL: ..."; the exit status is the
- * number of failures. "privport" mode only tries to bind port 80 and
+ * number of failures. The loopback checks need no server: they listen on
+ * 127.0.0.1 themselves, which under usnet is the kernel's loopback of the
+ * namespace the program runs in (libusnet(7): Loopback). "privport" mode only tries to bind port 80 and
  * expects EACCES (run as an unprivileged user); "privport granted" expects
  * the bind to work (run with CAP_NET_BIND_SERVICE).
  */
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -213,6 +216,154 @@ static void check_fcntl(void)
 	close(d);
 }
 
+static bool is_lo(const struct sockaddr_in *a)
+{
+	return a->sin_family == AF_INET && a->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+}
+
+/* A listener on 127.0.0.1 and clients of it, all in this process: under
+ * usnet each becomes a kernel socket at its bind() or connect(), keeping
+ * the options, flags, dups and epoll registrations it had. Return: the
+ * listener (for check_loopback_v4mapped), its address in *@lo. */
+static int check_loopback(struct sockaddr_in *lo)
+{
+	struct timeval tv = { 5, 0 }, tv2 = { 0, 0 };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
+	struct pollfd p;
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	char buf[16] = { 0 };
+	int l, c, d, s, ep, v = 1, got = 0, rc;
+
+	memset(lo, 0, sizeof(*lo));
+	lo->sin_family = AF_INET;
+	lo->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	/* Every wait is bounded: a check that fails must not hang. */
+	setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	CHECK(bind(l, (struct sockaddr *)lo, sizeof(*lo)) == 0, "bind to 127.0.0.1");
+	CHECK(getsockname(l, (struct sockaddr *)&a, &len) == 0 && is_lo(&a) && a.sin_port,
+	      "getsockname of the listener gives 127.0.0.1:%u", ntohs(a.sin_port));
+	lo->sin_port = a.sin_port;
+	len = sizeof(got);
+	CHECK(getsockopt(l, SOL_SOCKET, SO_REUSEADDR, &got, &len) == 0 && got == 1,
+	      "SO_REUSEADDR set before that bind is still set");
+	CHECK(listen(l, 8) == 0, "listen on 127.0.0.1");
+
+	/* Blocking, with options set and a dup made before the connect. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
+	got = 32768;
+	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &got, sizeof(got));
+	d = dup(c);
+	CHECK(connect(c, (struct sockaddr *)lo, sizeof(*lo)) == 0, "connect to 127.0.0.1");
+	len = sizeof(a);
+	CHECK(getsockname(c, (struct sockaddr *)&a, &len) == 0 && is_lo(&a),
+	      "getsockname of the client gives 127.0.0.1");
+	len = sizeof(a);
+	CHECK(getpeername(d, (struct sockaddr *)&a, &len) == 0 && a.sin_port == lo->sin_port,
+	      "a dup made before the connect is connected too");
+	got = 0;
+	len = sizeof(got);
+	CHECK(getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &got, &len) == 0 && got == 1,
+	      "TCP_NODELAY set before the connect is still set");
+	len = sizeof(tv2);
+	CHECK(getsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv2, &len) == 0 && tv2.tv_sec == 5,
+	      "SO_RCVTIMEO set before the connect is still set");
+	got = 0;
+	len = sizeof(got);
+	CHECK(getsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &got, &len) == 0 && got == 1,
+	      "SO_KEEPALIVE set before the connect is still set");
+	got = 0;
+	len = sizeof(got);
+	CHECK(getsockopt(c, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 && got == 65536,
+	      "SO_SNDBUF set to 32768 before the connect still reads 65536 (got %d)", got);
+	CHECK((fcntl(c, F_GETFD) & FD_CLOEXEC) && !(fcntl(d, F_GETFD) & FD_CLOEXEC),
+	      "each descriptor keeps its own close-on-exec flag");
+	s = accept(l, NULL, NULL);
+	CHECK(s >= 0, "the 127.0.0.1 listener accepts it");
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	CHECK(send(c, "ping", 4, MSG_NOSIGNAL) == 4 && recv(s, buf, sizeof(buf), 0) == 4 &&
+		      !memcmp(buf, "ping", 4),
+	      "data goes from the client to the server");
+	CHECK(send(s, "pong", 4, MSG_NOSIGNAL) == 4 && recv(d, buf, sizeof(buf), 0) == 4 &&
+		      !memcmp(buf, "pong", 4),
+	      "and back, read through the dup");
+	close(d);
+	close(c);
+	close(s);
+
+	/* Non-blocking, in an epoll before its connect, as nginx does it. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.u64 = 7;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev) == 0, "an unconnected socket joins an epoll");
+	rc = connect(c, (struct sockaddr *)lo, sizeof(*lo));
+	CHECK(rc == 0 || errno == EINPROGRESS, "non-blocking connect to 127.0.0.1");
+	CHECK(fcntl(c, F_GETFL) & O_NONBLOCK, "the socket is still non-blocking");
+	memset(&ev, 0, sizeof(ev));
+	CHECK(epoll_wait(ep, &ev, 1, 5000) == 1 && ev.data.u64 == 7 && (ev.events & EPOLLOUT),
+	      "the epoll reports it writable once connected");
+	s = accept(l, NULL, NULL);
+	CHECK(s >= 0 && send(s, "x", 1, MSG_NOSIGNAL) == 1, "accepted; the server sends a byte");
+	memset(&ev, 0, sizeof(ev));
+	CHECK(epoll_wait(ep, &ev, 1, 5000) == 1 && ev.data.u64 == 7 && (ev.events & EPOLLIN),
+	      "the epoll reports it readable");
+	p.fd = c;
+	p.events = POLLIN;
+	CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN) && recv(c, buf, 1, 0) == 1 &&
+		      buf[0] == 'x',
+	      "poll reports it readable and the byte is there");
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL) == 0, "EPOLL_CTL_DEL finds its registration");
+	close(ep);
+	close(c);
+	close(s);
+	return l;
+}
+
+/* An AF_INET6 socket reaches the IPv4 listener at ::ffff:127.0.0.1. */
+static void check_loopback_v4mapped(int l, const struct sockaddr_in *lo)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = lo->sin_port };
+	struct timeval tv = { 5, 0 };
+	struct sockaddr_in a;
+	socklen_t len = sizeof(s6);
+	int c, s, rc;
+
+	c = socket(AF_INET6, SOCK_STREAM, 0);
+	if (c < 0 && errno == EAFNOSUPPORT)
+		return; /* a kernel without IPv6: neither run checks it */
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &s6.sin6_addr);
+	rc = connect(c, (struct sockaddr *)&s6, sizeof(s6));
+	CHECK(rc == 0, "an AF_INET6 socket connects to ::ffff:127.0.0.1");
+	memset(&s6, 0, sizeof(s6));
+	CHECK(getsockname(c, (struct sockaddr *)&s6, &len) == 0 && s6.sin6_family == AF_INET6 &&
+		      IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr) && s6.sin6_addr.s6_addr[12] == 127,
+	      "its getsockname gives ::ffff:127.0.0.1");
+	len = sizeof(a);
+	s = accept(l, (struct sockaddr *)&a, &len);
+	CHECK(s >= 0 && is_lo(&a), "the IPv4 listener accepts it from 127.0.0.1");
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	CHECK(send(c, "v6", 2, MSG_NOSIGNAL) == 2 && recv(s, &a, sizeof(a), 0) == 2, "data goes through");
+	close(s);
+	close(c);
+}
+
+/* Nothing listens any more: the kernel refuses, as for a usnet peer. */
+static void check_loopback_refused(int l, const struct sockaddr_in *lo)
+{
+	int c = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+	close(l);
+	rc = connect(c, (const struct sockaddr *)lo, sizeof(*lo));
+	CHECK(rc < 0 && errno == ECONNREFUSED,
+	      "connect to a closed 127.0.0.1 port gives ECONNREFUSED");
+	close(c);
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
@@ -259,5 +410,12 @@ int main(int argc, char **argv)
 	close(fd);
 	check_fcntl();
 	check_eintr();
+	{
+		struct sockaddr_in lo;
+		int l = check_loopback(&lo);
+
+		check_loopback_v4mapped(l, &lo);
+		check_loopback_refused(l, &lo);
+	}
 	return failures;
 }
