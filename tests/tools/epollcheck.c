@@ -4,7 +4,7 @@
  * under libusnet, each checked against what
  * the Linux kernel does: run as `usnet run -- epollcheck PEER PORT SELF`
  * with an echo server at PEER:PORT; SELF is an address of this side, for
- * a listener the checks connect to (tests/integration/shim_epoll.sh runs
+ * a listener the checks connect to (tests/integration/shim_calls.sh runs
  * it on kernel sockets first, then under usnet). Every check prints
  * "ok: ..." or "FAIL: ..."; the exit status is the number of failures.
  */
@@ -302,7 +302,7 @@ static void check_syscall(void)
 	CHECK(fd >= 0 && syscall(SYS_connect, fd, &peer, sizeof(peer)) == 0,
 	      "syscall(SYS_socket) and syscall(SYS_connect) reach the peer");
 	CHECK(syscall(SYS_sendto, fd, "sys", 3, 0, NULL, 0) == 3 &&
-		      syscall(SYS_recvfrom, fd, buf, sizeof(buf), MSG_WAITALL, NULL, NULL) == 3 &&
+		      syscall(SYS_recvfrom, fd, buf, 3, MSG_WAITALL, NULL, NULL) == 3 &&
 		      !memcmp(buf, "sys", 3),
 	      "syscall(SYS_sendto) and syscall(SYS_recvfrom) round-trip through the echo");
 	CHECK(syscall(SYS_close, fd) == 0, "syscall(SYS_close)");
