@@ -56,7 +56,7 @@ static int xfer(int chan, const void *msg, size_t len, const int *fds, unsigned 
 
 	ipc_fds_attach(&mh, &cm, fds, nfds);
 	do
-		n = shim_libc.sendmsg(chan, &mh, MSG_NOSIGNAL);
+		n = SHIM_REAL(sendmsg)(chan, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -68,7 +68,7 @@ static int xfer(int chan, const void *msg, size_t len, const int *fds, unsigned 
 	mh.msg_control = cm.b;
 	mh.msg_controllen = sizeof(cm.b);
 	do
-		n = shim_libc.recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
+		n = SHIM_REAL(recvmsg)(chan, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -93,20 +93,20 @@ static int hello(void)
 	unsigned int nfds = 0, nr = 0;
 	const char *path = control_path();
 
-	chan = shim_libc.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	chan = SHIM_REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (chan < 0)
 		return -errno;
 	/* A child keeps its descriptor numbers out of the program's way. */
 	if (chan < 100) {
-		int hi = shim_libc.fcntl(chan, F_DUPFD_CLOEXEC, 100);
+		int hi = SHIM_REAL(fcntl)(chan, F_DUPFD_CLOEXEC, 100);
 
 		if (hi >= 0) {
-			shim_libc.close(chan);
+			SHIM_REAL(close)(chan);
 			chan = hi;
 		}
 	}
 	memcpy(sa.sun_path, path, strnlen(path, sizeof(sa.sun_path) - 1));
-	if (shim_libc.connect(chan, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (SHIM_REAL(connect)(chan, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = -errno;
 		goto err;
 	}
@@ -154,15 +154,15 @@ static int hello(void)
 	shim_proc.own = shim_proc.nsegs++;
 	memset(shim_proc.db_used, 0, sizeof(shim_proc.db_used));
 	if (shim_proc.wake_fd >= 0)
-		shim_libc.close(shim_proc.wake_fd);
+		SHIM_REAL(close)(shim_proc.wake_fd);
 	shim_proc.wake_fd = rfds[1];
 	shim_proc.chan_fd = chan;
 	return 0;
 err_fds:
 	for (unsigned int i = 0; i < nr; i++)
-		shim_libc.close(rfds[i]);
+		SHIM_REAL(close)(rfds[i]);
 err:
-	shim_libc.close(chan);
+	SHIM_REAL(close)(chan);
 	return rc;
 }
 
@@ -241,7 +241,7 @@ int shim_request(uint16_t type, const void *body, size_t len, int fd_in, void *r
 	}
 out:
 	for (unsigned int i = 0; i < nr; i++)
-		shim_libc.close(rfds[i]);
+		SHIM_REAL(close)(rfds[i]);
 	return rc;
 }
 
@@ -263,7 +263,7 @@ void shim_fork_child(void)
 {
 	pthread_mutex_init(&shim_proc.lock, NULL);
 	if (shim_proc.chan_fd >= 0)
-		shim_libc.close(shim_proc.chan_fd);
+		SHIM_REAL(close)(shim_proc.chan_fd);
 	shim_proc.chan_fd = -1;
 	shim_proc.pid = getpid();
 	shim_proc.failed = false;

@@ -202,7 +202,7 @@ static void ep_ring_self(struct shim_epoll *ep)
 	uint64_t one = 1;
 
 	if (ep->db >= 0 && ipc_db_ring(ep->hdr, (uint32_t)ep->db))
-		if (shim_libc.write(ep->efd, &one, sizeof(one)) < 0)
+		if (SHIM_REAL(write)(ep->efd, &one, sizeof(one)) < 0)
 			(void)0; /* cannot fail for a count of 1 */
 }
 
@@ -218,15 +218,15 @@ static int ep_doorbell(struct shim_epoll *ep)
 		return -errno;
 	db = shim_db_alloc(efd);
 	if (db < 0) {
-		shim_libc.close(efd);
+		SHIM_REAL(close)(efd);
 		return db;
 	}
 	kev.data.u64 = ep_marker(ep);
-	if (shim_libc.epoll_ctl(ep->kfd, EPOLL_CTL_ADD, efd, &kev) < 0) {
+	if (SHIM_REAL(epoll_ctl)(ep->kfd, EPOLL_CTL_ADD, efd, &kev) < 0) {
 		int rc = -errno;
 
 		shim_db_free(db);
-		shim_libc.close(efd);
+		SHIM_REAL(close)(efd);
 		return rc;
 	}
 	ep->hdr = shim_own_seg()->hdr;
@@ -340,7 +340,7 @@ void shim_epoll_to_kernel(struct usock *u, int fd)
 		if (it->disabled)
 			kev.events &= ~interest;
 		pthread_mutex_lock(&ep->lock);
-		if (shim_libc.epoll_ctl(ep->kfd, EPOLL_CTL_ADD, fd, &kev) == 0)
+		if (SHIM_REAL(epoll_ctl)(ep->kfd, EPOLL_CTL_ADD, fd, &kev) == 0)
 			atomic_fetch_add(&ep->nkernel, 1);
 		ep_remove(ep, it);
 		pthread_mutex_unlock(&ep->lock);
@@ -363,7 +363,7 @@ static void ep_clear(struct shim_epoll *ep)
 	/* A forked child's epoll rings its parent's doorbell: not ours to free. */
 	if (shim_proc.chan_fd >= 0 && ep->session == shim_own_seg()->session)
 		shim_db_free(ep->db);
-	shim_libc.close(ep->efd);
+	SHIM_REAL(close)(ep->efd);
 	ep->db = ep->efd = -1;
 }
 
@@ -423,7 +423,7 @@ void shim_epoll_fork_child(void)
 
 SHIM_EXPORT int epoll_create1(int flags)
 {
-	int fd = shim_libc.epoll_create1(flags);
+	int fd = SHIM_REAL(epoll_create1)(flags);
 
 	/* Without memory for our half the epoll still serves kernel fds; a
 	 * usnet socket added to it adopts it then. */
@@ -434,7 +434,7 @@ SHIM_EXPORT int epoll_create1(int flags)
 
 SHIM_EXPORT int epoll_create(int size)
 {
-	int fd = shim_libc.epoll_create(size);
+	int fd = SHIM_REAL(epoll_create)(size);
 
 	if (fd >= 0)
 		ep_new(fd);
@@ -450,7 +450,7 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	bool ring = false;
 
 	if (!u) {
-		rc = shim_libc.epoll_ctl(epfd, op, fd, ev);
+		rc = SHIM_REAL(epoll_ctl)(epfd, op, fd, ev);
 		if (rc == 0 && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL)) {
 			ep = ep_get(epfd);
 			if (ep) {
@@ -470,7 +470,7 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		/* Not an epoll, or not a descriptor: the kernel says which. */
 		struct epoll_event probe = { 0 };
 
-		if (shim_libc.epoll_ctl(epfd, EPOLL_CTL_DEL, epfd, &probe) < 0 && errno == EBADF)
+		if (SHIM_REAL(epoll_ctl)(epfd, EPOLL_CTL_DEL, epfd, &probe) < 0 && errno == EBADF)
 			return (int)shim_ret(-EBADF, saved);
 		return (int)shim_ret(-EINVAL, saved);
 	}
@@ -577,7 +577,7 @@ static void ep_drain(struct shim_epoll *ep)
 {
 	uint64_t v;
 
-	if (shim_libc.read(ep->efd, &v, sizeof(v)) < 0)
+	if (SHIM_REAL(read)(ep->efd, &v, sizeof(v)) < 0)
 		(void)0; /* EAGAIN: the write is still on its way */
 }
 
@@ -591,12 +591,12 @@ static int ep_kwait(struct shim_epoll *ep, struct epoll_event *ev, int max, int6
 	if (shim_libc.epoll_pwait2 && !atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
 		struct timespec ts = { left_ns / 1000000000, left_ns % 1000000000 };
 
-		n = shim_libc.epoll_pwait2(ep->kfd, ev, max, left_ns < 0 ? NULL : &ts, mask);
+		n = SHIM_REAL(epoll_pwait2)(ep->kfd, ev, max, left_ns < 0 ? NULL : &ts, mask);
 		if (n >= 0 || errno != ENOSYS)
 			return n;
 		atomic_store(&no_pwait2, 1);
 	}
-	return shim_libc.epoll_pwait(ep->kfd, ev, max,
+	return SHIM_REAL(epoll_pwait)(ep->kfd, ev, max,
 				     left_ns < 0 ? -1 : (int)((left_ns + 999999) / 1000000), mask);
 }
 
@@ -608,7 +608,7 @@ static int ep_with_kernel(struct shim_epoll *ep, struct epoll_event *ev, int n, 
 
 	if (n >= max || !atomic_load_explicit(&ep->nkernel, memory_order_relaxed))
 		return n;
-	k = shim_libc.epoll_wait(ep->kfd, ev + n, max - n, 0);
+	k = SHIM_REAL(epoll_wait)(ep->kfd, ev + n, max - n, 0);
 	return k > 0 ? n + ep_filter(ep, ev + n, k) : n;
 }
 
@@ -687,7 +687,7 @@ SHIM_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeou
 
 	rc = epoll_common(epfd, ev, max, timeout < 0 ? -1 : timeout * 1000000ll, NULL, &handled);
 	if (!handled)
-		return shim_libc.epoll_wait(epfd, ev, max, timeout);
+		return SHIM_REAL(epoll_wait)(epfd, ev, max, timeout);
 	return (int)shim_ret(rc, saved);
 }
 
@@ -699,7 +699,7 @@ SHIM_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeo
 
 	rc = epoll_common(epfd, ev, max, timeout < 0 ? -1 : timeout * 1000000ll, mask, &handled);
 	if (!handled)
-		return shim_libc.epoll_pwait(epfd, ev, max, timeout, mask);
+		return SHIM_REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
 	return (int)shim_ret(rc, saved);
 }
 
@@ -716,7 +716,7 @@ SHIM_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 	if (!handled) {
 		if (!shim_libc.epoll_pwait2)
 			return (int)shim_ret(-ENOSYS, saved);
-		return shim_libc.epoll_pwait2(epfd, ev, max, tmo, mask);
+		return SHIM_REAL(epoll_pwait2)(epfd, ev, max, tmo, mask);
 	}
 	return (int)shim_ret(rc, saved);
 }

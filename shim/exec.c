@@ -31,7 +31,7 @@ static bool placeholder(int fd, uint32_t *id, uint32_t *gen)
 	size_t n;
 	int pid;
 
-	if (shim_libc.getpeername(fd, (struct sockaddr *)&sa, &len) < 0 ||
+	if (SHIM_REAL(getpeername)(fd, (struct sockaddr *)&sa, &len) < 0 ||
 	    sa.sun_family != AF_UNIX || len <= offsetof(struct sockaddr_un, sun_path) + 1 ||
 	    sa.sun_path[0] != '\0')
 		return false;
@@ -48,7 +48,7 @@ static struct shim_seg *claimed_seg(const struct ctl_sock_rep *rep, int memfd)
 	struct ctl_hello_rep geo = { 0 };
 
 	if (seg || rep->optlen != sizeof(ci)) {
-		shim_libc.close(memfd);
+		SHIM_REAL(close)(memfd);
 		return seg;
 	}
 	memcpy(&ci, rep->optval, sizeof(ci));
@@ -63,7 +63,7 @@ static struct shim_seg *claimed_seg(const struct ctl_sock_rep *rep, int memfd)
 	    shim_seg_map(&shim_proc.segs[shim_proc.nsegs], &geo, memfd) == 0)
 		seg = &shim_proc.segs[shim_proc.nsegs++];
 	else
-		shim_libc.close(memfd);
+		SHIM_REAL(close)(memfd);
 	pthread_mutex_unlock(&shim_proc.lock);
 	return seg;
 }
@@ -101,7 +101,7 @@ static void claim(int fd, uint32_t id, uint32_t gen)
 	if (!u)
 		return;
 	/* The placeholder's own flag is the program's (adopt() keeps it so). */
-	fl = shim_libc.fcntl(fd, F_GETFL);
+	fl = SHIM_REAL(fcntl)(fd, F_GETFL);
 	atomic_store(&u->nonblock, fl >= 0 && (fl & O_NONBLOCK));
 	atomic_store(&u->listening,
 		     (atomic_load(&u->ss->ready) & IPC_R_LISTENING) ? 1 : 0);

@@ -22,7 +22,7 @@ static int shim_log_level = 1;
 	do {                                                                   \
 		*(void **)&shim_libc.name = dlsym(RTLD_NEXT, #name);             \
 		if (!shim_libc.name)                                           \
-			missing = #name;                                       \
+			shim_missing = #name;                                       \
 	} while (0)
 
 void shim_log(const char *fmt, ...)
@@ -44,12 +44,13 @@ void shim_log(const char *fmt, ...)
 		shim_libc.write(2, buf, (size_t)n);
 }
 
-__attribute__((constructor)) void shim_init(void)
-{
-	const char *missing = NULL, *e;
+_Atomic bool shim_ready;
+static const char *shim_missing;
 
+struct shim_libc *shim_resolve(void)
+{
 	if (shim_libc.socket)
-		return;
+		return &shim_libc;
 	RESOLVE(socket);
 	RESOLVE(bind);
 	RESOLVE(listen);
@@ -92,8 +93,28 @@ __attribute__((constructor)) void shim_init(void)
 	RESOLVE(sendfile);
 	RESOLVE(fork);
 	RESOLVE(syscall);
-	if (missing)
-		shim_log("libc has no %s; calls to it fail with ENOSYS", missing);
+	return &shim_libc;
+}
+
+/*
+ * Another library's constructor may run before ours and call close() or
+ * read(): SHIM_REAL() resolves then, and until we are ready, socket()
+ * makes kernel sockets (nothing else can be ours yet).
+ */
+__attribute__((constructor)) void shim_init(void)
+{
+	const char *e;
+
+	if (atomic_load(&shim_ready))
+		return;
+	shim_resolve();
+	if (!shim_libc.socket || !shim_libc.close || !shim_libc.read || !shim_libc.write) {
+		/* Nothing can work; stay out of the program's way. */
+		shim_log("libc lacks the socket calls; libusnet stays inactive");
+		return;
+	}
+	if (shim_missing)
+		shim_log("libc has no %s; programs that call it fail", shim_missing);
 	e = getenv("USNET_FALLBACK");
 	shim_fallback_kernel = e && !strcmp(e, "kernel");
 	e = getenv("USNET_LOG");
@@ -107,5 +128,6 @@ __attribute__((constructor)) void shim_init(void)
 	shim_proc.wake_fd = -1;
 	shim_proc.pid = getpid();
 	pthread_atfork(NULL, NULL, shim_fork_child);
+	atomic_store(&shim_ready, true);
 	shim_exec_adopt();
 }

@@ -23,13 +23,13 @@ static void slot_lock(_Atomic uint32_t *l)
 	if (atomic_compare_exchange_strong(l, &z, 1))
 		return;
 	while (atomic_exchange(l, 2) != 0)
-		shim_libc.syscall(SYS_futex, l, FUTEX_WAIT, 2, NULL, NULL, 0);
+		SHIM_REAL(syscall)(SYS_futex, l, FUTEX_WAIT, 2, NULL, NULL, 0);
 }
 
 static void slot_unlock(_Atomic uint32_t *l)
 {
 	if (atomic_exchange(l, 0) == 2)
-		shim_libc.syscall(SYS_futex, l, FUTEX_WAKE, 1, NULL, NULL, 0);
+		SHIM_REAL(syscall)(SYS_futex, l, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 static size_t iov_total(const struct iovec *iov, int n)
@@ -194,7 +194,7 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	struct iovec v = { buf, len };
 
 	if (!u)
-		return shim_libc.recv(fd, buf, len, flags);
+		return SHIM_REAL(recv)(fd, buf, len, flags);
 	return WRAP_RET(shim_recv(u, &v, 1, flags));
 }
 
@@ -212,7 +212,7 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct so
 	struct iovec v = { buf, len };
 
 	if (!u)
-		return shim_libc.recvfrom(fd, buf, len, flags, sa, salen);
+		return SHIM_REAL(recvfrom)(fd, buf, len, flags, sa, salen);
 	/* TCP leaves the address alone and says it is empty, as Linux. */
 	if (salen)
 		*salen = 0;
@@ -233,7 +233,7 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 	ssize_t rc;
 
 	if (!u)
-		return shim_libc.recvmsg(fd, m, flags);
+		return SHIM_REAL(recvmsg)(fd, m, flags);
 	rc = WRAP_RET(shim_recv(u, m->msg_iov, (int)m->msg_iovlen, flags));
 	if (rc >= 0) {
 		m->msg_namelen = 0;
@@ -250,7 +250,7 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 	unsigned int i;
 
 	if (!u)
-		return shim_libc.recvmmsg(fd, v, n, flags, timeout);
+		return SHIM_REAL(recvmmsg)(fd, v, n, flags, timeout);
 	for (i = 0; i < n; i++) {
 		ssize_t r = recvmsg(fd, &v[i].msg_hdr, i ? flags | MSG_DONTWAIT : flags);
 
@@ -269,7 +269,7 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	struct iovec v = { buf, len };
 
 	if (!u)
-		return shim_libc.read(fd, buf, len);
+		return SHIM_REAL(read)(fd, buf, len);
 	return WRAP_RET(shim_recv(u, &v, 1, 0));
 }
 
@@ -285,7 +285,7 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 	struct usock *u = shim_fd(fd);
 
 	if (!u)
-		return shim_libc.readv(fd, iov, n);
+		return SHIM_REAL(readv)(fd, iov, n);
 	return WRAP_RET(shim_recv(u, iov, n, 0));
 }
 
@@ -295,7 +295,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	struct iovec v = { (void *)buf, len };
 
 	if (!u)
-		return shim_libc.send(fd, buf, len, flags);
+		return SHIM_REAL(send)(fd, buf, len, flags);
 	return WRAP_RET(shim_send(u, &v, 1, flags));
 }
 
@@ -306,7 +306,7 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	struct iovec v = { (void *)buf, len };
 
 	if (!u)
-		return shim_libc.sendto(fd, buf, len, flags, sa, salen);
+		return SHIM_REAL(sendto)(fd, buf, len, flags, sa, salen);
 	return WRAP_RET(shim_send(u, &v, 1, flags));
 }
 
@@ -315,7 +315,7 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	struct usock *u = shim_fd(fd);
 
 	if (!u)
-		return shim_libc.sendmsg(fd, m, flags);
+		return SHIM_REAL(sendmsg)(fd, m, flags);
 	return WRAP_RET(shim_send(u, m->msg_iov, (int)m->msg_iovlen, flags));
 }
 
@@ -325,7 +325,7 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	unsigned int i;
 
 	if (!u)
-		return shim_libc.sendmmsg(fd, v, n, flags);
+		return SHIM_REAL(sendmmsg)(fd, v, n, flags);
 	for (i = 0; i < n; i++) {
 		ssize_t r = sendmsg(fd, &v[i].msg_hdr, flags);
 
@@ -342,7 +342,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	struct iovec v = { (void *)buf, len };
 
 	if (!u)
-		return shim_libc.write(fd, buf, len);
+		return SHIM_REAL(write)(fd, buf, len);
 	return WRAP_RET(shim_send(u, &v, 1, 0));
 }
 
@@ -351,7 +351,7 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 	struct usock *u = shim_fd(fd);
 
 	if (!u)
-		return shim_libc.writev(fd, iov, n);
+		return SHIM_REAL(writev)(fd, iov, n);
 	return WRAP_RET(shim_send(u, iov, n, 0));
 }
 
@@ -365,10 +365,10 @@ SHIM_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 	int saved = errno;
 
 	if (!u)
-		return shim_libc.sendfile(out, in, off, count);
+		return SHIM_REAL(sendfile)(out, in, off, count);
 	while (done < count) {
 		size_t want = count - done < sizeof(buf) ? count - done : sizeof(buf);
-		ssize_t n = off ? pread(in, buf, want, *off) : shim_libc.read(in, buf, want);
+		ssize_t n = off ? pread(in, buf, want, *off) : SHIM_REAL(read)(in, buf, want);
 		struct iovec v = { buf, 0 };
 		ssize_t w;
 

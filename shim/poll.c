@@ -112,14 +112,14 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 			left.tv_nsec = l % 1000000000;
 			lp = &left;
 		}
-		kn = shim_libc.ppoll(k, n + 2, lp, mask);
+		kn = SHIM_REAL(ppoll)(k, n + 2, lp, mask);
 		if (kn < 0)
 			rc = -errno;
 		else if (k[n + 1].revents & (POLLHUP | POLLERR))
 			atomic_store(&shim_proc.gone, true);
 		if (ipc_db_disarm(own, (uint32_t)db)) {
 			if (kn > 0 && (k[n].revents & POLLIN))
-				shim_libc.read(efd, &v, sizeof(v));
+				SHIM_REAL(read)(efd, &v, sizeof(v));
 			else
 				shim_db_drain(efd);
 		}
@@ -167,7 +167,7 @@ SHIM_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 	int saved = errno;
 
 	if (!any_ours(fds, n))
-		return shim_libc.poll(fds, n, timeout);
+		return SHIM_REAL(poll)(fds, n, timeout);
 	return (int)shim_ret(do_poll(fds, n, timeout < 0 ? NULL : &ts, NULL), saved);
 }
 
@@ -184,7 +184,7 @@ SHIM_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	int saved = errno;
 
 	if (!any_ours(fds, n))
-		return shim_libc.ppoll(fds, n, tmo, mask);
+		return SHIM_REAL(ppoll)(fds, n, tmo, mask);
 	return (int)shim_ret(do_poll(fds, n, tmo, mask), saved);
 }
 
@@ -281,7 +281,7 @@ SHIM_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval
 	}
 	rc = do_select(nfds, r, w, e, tv ? &ts : NULL, NULL, &handled);
 	if (!handled && rc == 0)
-		return shim_libc.select(nfds, r, w, e, tv);
+		return SHIM_REAL(select)(nfds, r, w, e, tv);
 	return (int)shim_ret(rc, saved);
 }
 
@@ -293,6 +293,6 @@ SHIM_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct 
 
 	rc = do_select(nfds, r, w, e, tmo, mask, &handled);
 	if (!handled && rc == 0)
-		return shim_libc.pselect(nfds, r, w, e, tmo, mask);
+		return SHIM_REAL(pselect)(nfds, r, w, e, tmo, mask);
 	return (int)shim_ret(rc, saved);
 }

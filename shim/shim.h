@@ -78,6 +78,14 @@ struct shim_libc {
 };
 
 extern struct shim_libc shim_libc;
+extern _Atomic bool shim_ready; /* the constructor has run */
+/** shim_resolve() - look the real functions up (once; safe before the constructor) */
+struct shim_libc *shim_resolve(void);
+
+/* A real function, also when another library's constructor calls us
+ * before ours has run. */
+#define SHIM_REAL(name) \
+	(__builtin_expect(shim_libc.name != NULL, 1) ? shim_libc.name : shim_resolve()->name)
 
 /* A mapped segment: the process's own, or one inherited across fork. */
 struct shim_seg {

@@ -109,20 +109,20 @@ static int adopt(int fd, const struct ctl_sock_rep *rep, int domain, int flags)
 	struct usock *u;
 
 	if (!seg || (unsigned int)fd >= SHIM_FD_MAX) {
-		shim_libc.close(fd);
+		SHIM_REAL(close)(fd);
 		return seg ? -EMFILE : -EPROTO;
 	}
 	u = shim_usock_new(seg, rep->slot, rep->id, rep->gen, domain);
 	if (!u) {
-		shim_libc.close(fd);
+		SHIM_REAL(close)(fd);
 		return -ENOMEM;
 	}
 	if (flags & SOCK_NONBLOCK) {
 		atomic_store(&u->nonblock, 1);
-		shim_libc.fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK);
+		SHIM_REAL(fcntl)(fd, F_SETFL, O_RDWR | O_NONBLOCK);
 	}
 	if (!(flags & SOCK_CLOEXEC))
-		shim_libc.fcntl(fd, F_SETFD, 0);
+		SHIM_REAL(fcntl)(fd, F_SETFD, 0);
 	shim_fd_set(fd, u);
 	return fd;
 }
@@ -141,16 +141,15 @@ SHIM_EXPORT int socket(int domain, int type, int protocol)
 	struct ctl_sock_req req = { 0 };
 	struct ctl_sock_rep rep;
 
-	if (!shim_libc.socket)
-		shim_init();
-	if (!ours(domain, type, protocol))
-		return shim_libc.socket(domain, type, protocol);
+	/* Before our constructor ran, nothing is configured: the kernel's. */
+	if (!atomic_load_explicit(&shim_ready, memory_order_relaxed) || !ours(domain, type, protocol))
+		return SHIM_REAL(socket)(domain, type, protocol);
 	req.domain = domain;
 	req.type = SOCK_STREAM;
 	req.protocol = protocol;
 	rc = shim_request(CTL_SOCKET, &req, sizeof(req), -1, &rep, sizeof(rep), &fd);
 	if (rc < 0 && shim_fallback_kernel && shim_proc.chan_fd < 0)
-		return shim_libc.socket(domain, type, protocol);
+		return SHIM_REAL(socket)(domain, type, protocol);
 	if (rc == 0 && fd < 0)
 		rc = -EPROTO;
 	if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENETDOWN)
@@ -202,18 +201,18 @@ static void opts_to_kernel(struct usock *u, int k)
 	int v;
 
 	if (atomic_load(&u->nonblock))
-		shim_libc.fcntl(k, F_SETFL, O_NONBLOCK);
+		SHIM_REAL(fcntl)(k, F_SETFL, O_NONBLOCK);
 	for (int i = 0; i < 2; i++) {
 		int64_t us = atomic_load(i ? &u->sndtimeo_us : &u->rcvtimeo_us);
 		struct timeval tv = { us / 1000000, us % 1000000 };
 
 		if (us)
-			shim_libc.setsockopt(k, SOL_SOCKET, i ? SO_SNDTIMEO : SO_RCVTIMEO, &tv,
+			SHIM_REAL(setsockopt)(k, SOL_SOCKET, i ? SO_SNDTIMEO : SO_RCVTIMEO, &tv,
 					     sizeof(tv));
 	}
 	v = atomic_load(&u->rcvlowat);
 	if (v > 1)
-		shim_libc.setsockopt(k, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
+		SHIM_REAL(setsockopt)(k, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
 	for (size_t i = 0; i < sizeof(kopts) / sizeof(kopts[0]); i++) {
 		int level = kopts[i].level, name = kopts[i].name;
 		socklen_t len;
@@ -222,7 +221,7 @@ static void opts_to_kernel(struct usock *u, int k)
 			continue;
 		if (level == IPPROTO_IPV6) {
 			v = atomic_load(&u->v6only);
-			shim_libc.setsockopt(k, level, name, &v, sizeof(v));
+			SHIM_REAL(setsockopt)(k, level, name, &v, sizeof(v));
 			continue;
 		}
 		shim_sock_req(u, &req);
@@ -240,7 +239,7 @@ static void opts_to_kernel(struct usock *u, int k)
 		} else if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
 			len = (socklen_t)strnlen((const char *)rep.optval, len);
 		}
-		shim_libc.setsockopt(k, level, name, rep.optval, len);
+		SHIM_REAL(setsockopt)(k, level, name, rep.optval, len);
 	}
 }
 
@@ -297,9 +296,9 @@ static int usnet_tied(struct usock *u)
  * @u loses @fd. */
 static int fd_to_kernel(struct usock *u, int k, int fd)
 {
-	int fdfl = shim_libc.fcntl(fd, F_GETFD);
+	int fdfl = SHIM_REAL(fcntl)(fd, F_GETFD);
 
-	if (fdfl < 0 || shim_libc.dup3(k, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+	if (fdfl < 0 || SHIM_REAL(dup3)(k, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 		return -errno;
 	shim_epoll_to_kernel(u, fd);
 	shim_fd_drop(fd);
@@ -322,7 +321,7 @@ static int to_kernel(int fd, struct usock *u)
 	rc = usnet_tied(u);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	k = shim_libc.socket(u->domain, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	k = SHIM_REAL(socket)(u->domain, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (k < 0)
 		return -errno;
 	atomic_fetch_add(&u->refs, 1); /* until we are done with it */
@@ -340,7 +339,7 @@ static int to_kernel(int fd, struct usock *u)
 		fd_to_kernel(u, k, (int)i);
 	}
 out:
-	shim_libc.close(k);
+	SHIM_REAL(close)(k);
 	shim_usock_put(u);
 	return rc;
 }
@@ -352,12 +351,12 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	int saved = errno, rc;
 
 	if (!u)
-		return shim_libc.bind(fd, sa, len);
+		return SHIM_REAL(bind)(fd, sa, len);
 	if (loopback(u->domain, sa, len, false)) {
 		rc = to_kernel(fd, u);
 		if (rc > 0) {
 			errno = saved;
-			return shim_libc.bind(fd, sa, len);
+			return SHIM_REAL(bind)(fd, sa, len);
 		}
 		if (rc < 0)
 			return (int)shim_ret(rc, saved);
@@ -381,7 +380,7 @@ SHIM_EXPORT int listen(int fd, int backlog)
 	int saved = errno, rc;
 
 	if (!u)
-		return shim_libc.listen(fd, backlog);
+		return SHIM_REAL(listen)(fd, backlog);
 	shim_sock_req(u, &req);
 	req.arg = backlog;
 	rc = shim_request(CTL_LISTEN, &req, sizeof(req), -1, NULL, 0, NULL);
@@ -426,7 +425,7 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	int saved = errno;
 
 	if (!u)
-		return shim_libc.accept4(fd, sa, len, flags);
+		return SHIM_REAL(accept4)(fd, sa, len, flags);
 	return (int)shim_ret(do_accept(u, sa, len, flags), saved);
 }
 
@@ -436,7 +435,7 @@ SHIM_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 	int saved = errno;
 
 	if (!u)
-		return shim_libc.accept(fd, sa, len);
+		return SHIM_REAL(accept)(fd, sa, len);
 	return (int)shim_ret(do_accept(u, sa, len, 0), saved);
 }
 
@@ -447,12 +446,12 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	int saved = errno, rc;
 
 	if (!u)
-		return shim_libc.connect(fd, sa, len);
+		return SHIM_REAL(connect)(fd, sa, len);
 	if (loopback(u->domain, sa, len, true)) {
 		rc = to_kernel(fd, u);
 		if (rc > 0) {
 			errno = saved;
-			return shim_libc.connect(fd, sa, len);
+			return SHIM_REAL(connect)(fd, sa, len);
 		}
 		if (rc < 0)
 			return (int)shim_ret(rc, saved);
@@ -498,7 +497,7 @@ SHIM_EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 	int saved = errno;
 
 	if (!shim_fd(fd))
-		return shim_libc.getsockname(fd, sa, len);
+		return SHIM_REAL(getsockname)(fd, sa, len);
 	return (int)shim_ret(getname(fd, sa, len, 0), saved);
 }
 
@@ -507,7 +506,7 @@ SHIM_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	int saved = errno;
 
 	if (!shim_fd(fd))
-		return shim_libc.getpeername(fd, sa, len);
+		return SHIM_REAL(getpeername)(fd, sa, len);
 	return (int)shim_ret(getname(fd, sa, len, 1), saved);
 }
 
@@ -533,7 +532,7 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 	int64_t us;
 
 	if (!u)
-		return shim_libc.setsockopt(fd, level, name, val, len);
+		return SHIM_REAL(setsockopt)(fd, level, name, val, len);
 	if (len >= sizeof(int) && val)
 		memcpy(&iv, val, sizeof(iv));
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
@@ -587,7 +586,7 @@ SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *le
 	int saved = errno, rc;
 
 	if (!u)
-		return shim_libc.getsockopt(fd, level, name, val, len);
+		return SHIM_REAL(getsockopt)(fd, level, name, val, len);
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_ERROR:
@@ -642,7 +641,7 @@ SHIM_EXPORT int shutdown(int fd, int how)
 	int saved = errno, rc;
 
 	if (!u)
-		return shim_libc.shutdown(fd, how);
+		return SHIM_REAL(shutdown)(fd, how);
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return (int)shim_ret(-EINVAL, saved);
 	shim_sock_req(u, &req);
@@ -662,7 +661,7 @@ SHIM_EXPORT int close(int fd)
 		shim_fd_drop(fd);
 	else
 		shim_epoll_close(fd);
-	return shim_libc.close(fd);
+	return SHIM_REAL(close)(fd);
 }
 
 /* dup family: the new descriptor shares the socket (one open file). */
@@ -684,17 +683,17 @@ static int dup_done(int oldfd, int newfd)
 
 SHIM_EXPORT int dup(int fd)
 {
-	return dup_done(fd, shim_libc.dup(fd));
+	return dup_done(fd, SHIM_REAL(dup)(fd));
 }
 
 SHIM_EXPORT int dup2(int fd, int newfd)
 {
-	return dup_done(fd, shim_libc.dup2(fd, newfd));
+	return dup_done(fd, SHIM_REAL(dup2)(fd, newfd));
 }
 
 SHIM_EXPORT int dup3(int fd, int newfd, int flags)
 {
-	return dup_done(fd, shim_libc.dup3(fd, newfd, flags));
+	return dup_done(fd, SHIM_REAL(dup3)(fd, newfd, flags));
 }
 
 SHIM_EXPORT int fcntl(int fd, int cmd, ...)
@@ -707,7 +706,7 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	rc = shim_libc.fcntl(fd, cmd, arg);
+	rc = SHIM_REAL(fcntl)(fd, cmd, arg);
 	if (!u && rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		shim_epoll_dup(fd, rc);
 	if (!u || rc < 0)
@@ -742,7 +741,7 @@ SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	if (!u)
-		return shim_libc.ioctl(fd, req, arg);
+		return SHIM_REAL(ioctl)(fd, req, arg);
 	switch (req) {
 	case FIONBIO: {
 		int on;
@@ -750,7 +749,7 @@ SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 		if (!arg)
 			return (int)shim_ret(-EFAULT, saved);
 		memcpy(&on, arg, sizeof(on));
-		if (shim_libc.ioctl(fd, FIONBIO, arg) < 0)
+		if (SHIM_REAL(ioctl)(fd, FIONBIO, arg) < 0)
 			return -1;
 		atomic_store(&u->nonblock, on != 0);
 		return (int)shim_ret(0, saved);

@@ -5,6 +5,11 @@
  * usnet. Everything else goes to libc's syscall() untouched. Programs
  * that trap into the kernel themselves (Go, static binaries) are beyond
  * any preload: libusnet(7) says so.
+ *
+ * Allocators (jemalloc) call syscall() while libraries are still being
+ * initialised, before our constructor and the sanitizers' runtime have
+ * run: the other numbers go straight to the kernel from here, and the
+ * function is not instrumented.
  */
 #include <stdarg.h>
 #include <sys/epoll.h>
@@ -13,7 +18,47 @@
 
 #include "shim.h"
 
-SHIM_EXPORT long syscall(long n, ...)
+#if defined(__x86_64__)
+static long raw_syscall(long n, const long a[6])
+{
+	register long r10 __asm__("r10") = a[3];
+	register long r8 __asm__("r8") = a[4];
+	register long r9 __asm__("r9") = a[5];
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a[0]), "S"(a[1]), "d"(a[2]), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#elif defined(__aarch64__)
+static long raw_syscall(long n, const long a[6])
+{
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a[0];
+	register long x1 __asm__("x1") = a[1];
+	register long x2 __asm__("x2") = a[2];
+	register long x3 __asm__("x3") = a[3];
+	register long x4 __asm__("x4") = a[4];
+	register long x5 __asm__("x5") = a[5];
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+}
+#endif
+
+#ifdef __x86_64__
+#define SHIM_SYSCALL 1
+#elif defined(__aarch64__)
+#define SHIM_SYSCALL 1
+#endif
+
+#ifdef SHIM_SYSCALL
+__attribute__((no_sanitize("address", "undefined"))) SHIM_EXPORT long syscall(long n, ...)
 {
 	long a[6];
 	va_list ap;
@@ -23,6 +68,8 @@ SHIM_EXPORT long syscall(long n, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
+	if (!atomic_load_explicit(&shim_ready, memory_order_relaxed))
+		n = -n - 1; /* no case matches: straight to the kernel */
 	switch (n) {
 	case SYS_socket:
 		return socket((int)a[0], (int)a[1], (int)a[2]);
@@ -69,9 +116,14 @@ SHIM_EXPORT long syscall(long n, ...)
 	case SYS_epoll_ctl:
 		return epoll_ctl((int)a[0], (int)a[1], (int)a[2], (struct epoll_event *)a[3]);
 	}
-	if (!shim_libc.syscall) {
-		errno = ENOSYS;
-		return -1;
+	{
+		long rc = raw_syscall(n < 0 ? -(n + 1) : n, a);
+
+		if (rc < 0 && rc > -4096) {
+			errno = (int)-rc;
+			return -1;
+		}
+		return rc;
 	}
-	return shim_libc.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
+#endif

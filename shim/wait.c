@@ -36,7 +36,7 @@ static void db_release(void *arg)
 	/* The slot may be reused by another thread once usnetd has the new
 	 * eventfd; until then our closed one only makes writes fail. */
 	shim_db_free(idx);
-	shim_libc.close(db_efd);
+	SHIM_REAL(close)(db_efd);
 	db_idx = db_efd = -1;
 }
 
@@ -49,7 +49,7 @@ void shim_wait_fork_child(void)
 {
 	/* The forking thread's doorbell is registered with the parent. */
 	if (db_efd >= 0)
-		shim_libc.close(db_efd);
+		SHIM_REAL(close)(db_efd);
 	db_idx = db_efd = -1;
 }
 
@@ -101,7 +101,7 @@ int shim_thread_db(int *efd)
 		return -errno;
 	idx = shim_db_alloc(fd);
 	if (idx < 0) {
-		shim_libc.close(fd);
+		SHIM_REAL(close)(fd);
 		return idx;
 	}
 	db_idx = idx;
@@ -159,7 +159,7 @@ void shim_kick(struct usock *u)
 	if (ipc_kick(u->seg->hdr, slot) && shim_proc.wake_fd >= 0) {
 		uint64_t one = 1;
 
-		if (shim_libc.write(shim_proc.wake_fd, &one, sizeof(one)) < 0)
+		if (SHIM_REAL(write)(shim_proc.wake_fd, &one, sizeof(one)) < 0)
 			(void)0; /* usnetd gone: the socket reports it */
 	}
 }
@@ -177,7 +177,7 @@ static int sleep_on(struct pollfd p[2], int efd, int timeout_ms)
 
 	p[0] = (struct pollfd){ .fd = efd, .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = shim_proc.chan_fd };
-	n = shim_libc.poll(p, 2, timeout_ms);
+	n = SHIM_REAL(poll)(p, 2, timeout_ms);
 	if (n > 0 && (p[1].revents & (POLLHUP | POLLERR)))
 		atomic_store(&shim_proc.gone, true);
 	return n;
@@ -192,7 +192,7 @@ void shim_db_drain(int efd)
 	 * may also die in between, and then only the channel tells. */
 	while (!atomic_load(&shim_proc.gone)) {
 		if (sleep_on(p, efd, -1) > 0 && (p[0].revents & POLLIN)) {
-			shim_libc.read(efd, &v, sizeof(v));
+			SHIM_REAL(read)(efd, &v, sizeof(v));
 			return;
 		}
 	}
@@ -270,7 +270,7 @@ int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us)
 		}
 		if (ipc_db_disarm(own, (uint32_t)db)) {
 			if (n > 0 && (p[0].revents & POLLIN))
-				shim_libc.read(efd, &v, sizeof(v));
+				SHIM_REAL(read)(efd, &v, sizeof(v));
 			else
 				shim_db_drain(efd);
 		}
