@@ -19,7 +19,7 @@
 #include "shim.h"
 
 #if defined(__x86_64__)
-static long raw_syscall(long n, const long a[6])
+__attribute__((no_sanitize("address", "undefined"))) static long raw_syscall(long n, const long a[6])
 {
 	register long r10 __asm__("r10") = a[3];
 	register long r8 __asm__("r8") = a[4];
@@ -33,7 +33,7 @@ static long raw_syscall(long n, const long a[6])
 	return ret;
 }
 #elif defined(__aarch64__)
-static long raw_syscall(long n, const long a[6])
+__attribute__((no_sanitize("address", "undefined"))) static long raw_syscall(long n, const long a[6])
 {
 	register long x8 __asm__("x8") = n;
 	register long x0 __asm__("x0") = a[0];
