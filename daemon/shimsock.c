@@ -131,6 +131,11 @@ static void ss_publish(struct worker *w, struct shim_sock *s)
 	if (atomic_load_explicit(&s->ss->err, memory_order_relaxed))
 		r |= IPC_R_ERR;
 	atomic_store_explicit(&s->ss->tx_limit, tp->sk.sndbuf, memory_order_relaxed);
+	/* An ACK owed while data waits unread (the window would shrink):
+	 * Linux sends it when the reader takes the data (tcp_cleanup_rbuf());
+	 * so must we, or the peer waits for the delayed-ACK timer. */
+	if ((tp->ack.pending & TCP_ACK_SCHED) && ss_rx_queued(s))
+		atomic_store_explicit(&s->ss->rx_kick, 1, memory_order_relaxed);
 	atomic_store_explicit(&s->ss->ready, r, memory_order_release);
 	atomic_fetch_add_explicit(&s->ss->seq, 1, memory_order_release);
 	if (!s->wake_queued) {
@@ -190,7 +195,8 @@ void shimsock_kick(struct worker *w, struct session *sess, uint32_t slot)
 		tcp_push(&w->st, tp);
 	if (atomic_exchange_explicit(&s->ss->rx_kick, 0, memory_order_relaxed)) {
 		tcp_recved(&w->st, tp);
-		if (ss_rx_queued(s) * 2 >= tp->sk.rcvbuf)
+		if (ss_rx_queued(s) * 2 >= tp->sk.rcvbuf ||
+		    ((tp->ack.pending & TCP_ACK_SCHED) && ss_rx_queued(s)))
 			atomic_store_explicit(&s->ss->rx_kick, 1, memory_order_relaxed);
 	}
 }
