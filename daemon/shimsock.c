@@ -20,8 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/futex.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -138,6 +141,11 @@ static void ss_publish(struct worker *w, struct shim_sock *s)
 		atomic_store_explicit(&s->ss->rx_kick, 1, memory_order_relaxed);
 	atomic_store_explicit(&s->ss->ready, r, memory_order_release);
 	atomic_fetch_add_explicit(&s->ss->seq, 1, memory_order_release);
+	/* Something moved: the rings may go idle later (shimsock_reclaim()). */
+	s->idle_since = 0;
+	s->rings_punched = false;
+	if (w->shim_reclaim_at == UINT64_MAX)
+		w->shim_reclaim_at = w->st.now + SHIMSOCK_IDLE_NS;
 	if (!s->wake_queued) {
 		s->wake_queued = true;
 		s->wake_next = w->shim_wake;
@@ -623,6 +631,75 @@ static int ss_accept(struct worker *w, struct session *sess, struct shim_sock *l
 	rep->addr.port = child->dport;
 	tcp_push(&w->st, child);
 	return 0;
+}
+
+/* usnetd's half of the client's tx_lock (ipc/seg.h): only a try-lock. */
+static bool ss_tx_trylock(struct shim_sock *s)
+{
+	uint32_t free_ = 0;
+
+	return atomic_compare_exchange_strong(&s->ss->tx_lock, &free_, 1);
+}
+
+static void ss_tx_unlock(struct shim_sock *s)
+{
+	/* A client that found it held waits on the futex (state 2). */
+	if (atomic_exchange(&s->ss->tx_lock, 0) == 2)
+		syscall(SYS_futex, &s->ss->tx_lock, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/*
+ * The rx ring is ours to write: empty, the client reads nothing of it, so
+ * its pages can go at any time. The tx ring is the client's to write: only
+ * with its lock held (the client is not between copying and publishing),
+ * and still empty then. A fifo's next bytes land in fresh zero pages.
+ */
+static bool ss_punch(struct shim_sock *s)
+{
+	struct session *h = s->home;
+	uint64_t off = ipc_seg_slot_off(h->slot_size, s->id & 0xffffu) + IPC_PAGE;
+	bool ok;
+
+	if (!ss_tx_trylock(s))
+		return false;
+	ok = ipc_fifo_used(&s->tx) == 0 && ipc_fifo_used(&s->rx) == 0 &&
+	     fallocate(h->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+		       (off_t)(h->rx_size + h->tx_size)) == 0;
+	ss_tx_unlock(s);
+	return ok;
+}
+
+void shimsock_reclaim(struct worker *w, uint64_t now)
+{
+	bool waiting = false;
+
+	w->shim_reclaim_at = UINT64_MAX;
+	for (uint32_t id = 1; id < SESSION_MAX; id++) {
+		struct session *sess = w->sessions.sess[id];
+
+		for (uint32_t i = 0; sess && i < sess->nslots; i++) {
+			struct shim_sock *s = sess->slots[i];
+
+			if (!s || !s->tp)
+				continue;
+			if (ipc_fifo_used(&s->rx) != 0 || ipc_fifo_used(&s->tx) != 0) {
+				s->idle_since = 0;
+				s->rings_punched = false;
+				waiting = true; /* look again when it has gone quiet */
+				continue;
+			}
+			if (s->rings_punched)
+				continue;
+			if (!s->idle_since)
+				s->idle_since = now;
+			if (now - s->idle_since >= SHIMSOCK_IDLE_NS && ss_punch(s))
+				s->rings_punched = true;
+			else
+				waiting = true;
+		}
+	}
+	if (waiting)
+		w->shim_reclaim_at = now + SHIMSOCK_IDLE_NS;
 }
 
 int shimsock_claim(struct worker *w, struct session *sess, const struct ctl_sock_req *req,

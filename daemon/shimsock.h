@@ -42,6 +42,7 @@ struct shim_sock {
 	bool wake_queued;
 	struct shim_sock *wake_next;
 	uint64_t idle_since; /* ns; both fifos empty since (0: in use) */
+	bool rings_punched; /* idle: the rings' pages went back to the kernel */
 };
 
 /* Requests that name a socket: the worker's dispatch for session.c. */
@@ -52,6 +53,14 @@ struct shim_sock {
  */
 int shimsock_socket(struct worker *w, struct session *s, const struct ctl_sock_req *req,
 		    struct ctl_sock_rep *rep, int *ph);
+
+/**
+ * shimsock_reclaim() - give the ring pages of sockets idle (both fifos
+ * empty) for SHIMSOCK_IDLE_NS back to the kernel, so that an idle
+ * connection costs a page. Sets w->shim_reclaim_at for the next look.
+ */
+#define SHIMSOCK_IDLE_NS 1000000000ull
+void shimsock_reclaim(struct worker *w, uint64_t now);
 
 /**
  * shimsock_claim() - CTL_CLAIM: @sess holds placeholder @ph of the socket

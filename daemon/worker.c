@@ -437,6 +437,8 @@ static void worker_loop(struct worker *w)
 		 * their replies leave in the same round. */
 		session_adopt_new(w);
 		done += session_kicks(w);
+		if (now >= w->shim_reclaim_at)
+			shimsock_reclaim(w, now);
 		worker_events(w);
 		shimsock_wake_flush(w);
 		worker_commands(w);
@@ -470,6 +472,8 @@ static void worker_loop(struct worker *w)
 		if (session_set_sleeping(w, true))
 			continue;
 		next = stack_next_timer(&w->st);
+		if (w->shim_reclaim_at < next)
+			next = w->shim_reclaim_at;
 		w->stats.sleeps++;
 		if (next == UINT64_MAX) {
 			struct io_uring_cqe *cqe;

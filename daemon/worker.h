@@ -116,6 +116,7 @@ struct worker {
 	struct service_set *services;
 	struct session_table sessions; /* libusnet clients */
 	struct shim_sock *shim_wake; /* sockets whose doorbells ring after this round */
+	uint64_t shim_reclaim_at; /* ns: next look for idle rings (UINT64_MAX: none) */
 
 	struct worker_stats stats;
 	struct link_stats lstats;
