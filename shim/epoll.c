@@ -376,6 +376,15 @@ void shim_epoll_close(int fd)
 		return;
 	pthread_mutex_lock(&eps_lock);
 	ep = atomic_exchange(&shim_eps[fd], NULL);
+	if (ep && ep->nfds > 1 && ep->kfd == fd) {
+		/* The kernel epoll lives on under a dup: use that number. */
+		for (unsigned int i = 0; i < SHIM_FD_MAX; i++) {
+			if (atomic_load(&shim_eps[i]) == ep) {
+				ep->kfd = (int)i;
+				break;
+			}
+		}
+	}
 	if (ep && --ep->nfds == 0) {
 		last = true;
 		for (struct shim_epoll **pp = &ep_all; *pp; pp = &(*pp)->all_next) {

@@ -292,6 +292,23 @@ static void check_round_robin(void)
 	close(ep);
 }
 
+/* An epoll dup'd and its first fd closed keeps working. */
+static void check_epoll_dup(void)
+{
+	int ep = epoll_create1(0), fd = connect_to(&peer), d;
+	struct epoll_event ev;
+
+	add(ep, fd, EPOLLIN, 21);
+	d = dup(ep);
+	close(ep);
+	send(fd, "d", 1, 0);
+	CHECK(epoll_wait(d, &ev, 1, 5000) == 1 && ev.data.u64 == 21,
+	      "a dup of an epoll fd works after the original is closed");
+	drain(fd, 1);
+	close(fd);
+	close(d);
+}
+
 /* Socket calls by number through libc's syscall(): under usnet they must
  * reach usnet, since the kernel has no route to the peer from here. */
 static void check_syscall(void)
@@ -331,5 +348,6 @@ int main(int argc, char **argv)
 	check_timeouts_and_signals();
 	check_round_robin();
 	check_syscall();
+	check_epoll_dup();
 	return failures;
 }
