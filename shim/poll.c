@@ -50,6 +50,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	struct ipc_seg_hdr *own = NULL;
 	uint32_t entry = 0;
 	nfds_t nus = 0;
+	bool unnamed = false;
 
 	if (n > 64) {
 		us = calloc(n, sizeof(*us));
@@ -86,8 +87,8 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	own = shim_own_seg()->hdr;
 	entry = shim_watch_entry(db);
 	for (nfds_t i = 0; i < n; i++)
-		if (us[i])
-			ipc_watch_add(us[i]->ss, entry);
+		if (us[i] && !ipc_watch_add(us[i]->ss, entry))
+			unnamed = true; /* no room in its watch[]: look every ms */
 	k[n].fd = efd;
 	k[n].events = POLLIN;
 	k[n + 1].fd = shim_proc.chan_fd;
@@ -110,6 +111,11 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 				l = 0;
 			left.tv_sec = l / 1000000000;
 			left.tv_nsec = l % 1000000000;
+			lp = &left;
+		}
+		if (!ready && unnamed && (!lp || left.tv_sec || left.tv_nsec > 1000000)) {
+			left.tv_sec = 0;
+			left.tv_nsec = 1000000;
 			lp = &left;
 		}
 		kn = SHIM_REAL(ppoll)(k, n + 2, lp, mask);
