@@ -453,25 +453,12 @@ static void chan_close(struct worker *w, struct session *s)
 	session_put(w, s);
 }
 
-static bool is_eventfd(int fd)
-{
-	char path[32], link[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return false;
-	link[n] = 0;
-	return strcmp(link, "anon_inode:[eventfd]") == 0;
-}
-
 static int req_doorbell(struct session *s, const struct ctl_doorbell *d, int *fds,
 			unsigned int *nfds)
 {
 	int fd;
 
-	if (d->index >= IPC_DOORBELLS || *nfds != 1 || !is_eventfd(fds[0]))
+	if (d->index >= IPC_DOORBELLS || *nfds != 1 || !ipc_fd_is_anon(fds[0], "eventfd"))
 		return -EINVAL;
 	fd = fds[0];
 	*nfds = 0;
@@ -704,17 +691,26 @@ int session_slot_alloc(struct session *s)
 	return -EMFILE;
 }
 
-void session_slot_free(struct session *s, uint32_t slot)
+int session_slot_punch(struct session *s, uint32_t slot)
 {
 	uint64_t off = ipc_seg_slot_off(s->slot_size, slot);
+	int rc;
 
+	if (fallocate(s->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(off + IPC_PAGE),
+		      (off_t)(s->slot_size - IPC_PAGE)) == 0)
+		return 0;
+	rc = -errno;
+	log_ratelimited(LOG_LVL_WARN, "session %u: punching slot %u: %s", s->id, slot,
+			strerror(-rc));
+	return rc;
+}
+
+void session_slot_free(struct session *s, uint32_t slot)
+{
 	s->slots[slot] = NULL;
 	s->slots_used--;
 	atomic_store(&session_slot(s, slot)->state, IPC_SOCK_GONE);
 	/* The rings' pages go back to the kernel; the page with the state
 	 * stays, so that a process still holding a stale handle reads GONE. */
-	if (fallocate(s->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(off + IPC_PAGE),
-		      (off_t)(s->slot_size - IPC_PAGE)) < 0)
-		log_ratelimited(LOG_LVL_WARN, "session %u: punching slot %u: %s", s->id, slot,
-				strerror(errno));
+	session_slot_punch(s, slot);
 }

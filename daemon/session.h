@@ -127,6 +127,9 @@ bool session_is_caller(const struct session *s, pid_t sender);
  */
 int session_slot_alloc(struct session *s);
 
+/** session_slot_punch() - give @slot's ring pages back to the kernel; 0, -errno */
+int session_slot_punch(struct session *s, uint32_t slot);
+
 /** session_slot_free() - give @slot back and its rings' memory with it */
 void session_slot_free(struct session *s, uint32_t slot);
 

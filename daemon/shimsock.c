@@ -255,7 +255,6 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 {
 	struct shim_sock *s;
 	int slot, sv[2];
-	uint64_t off;
 
 	slot = session_slot_alloc(sess);
 	if (slot < 0)
@@ -280,17 +279,11 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 	s->hdr.kind = OWNER_SHIM;
 	s->tp = tp;
 	s->home = sess;
-	s->ss = session_slot(sess, (uint32_t)slot);
+	s->ss = ipc_seg_slot_map(sess->base, sess->slot_size, sess->rx_size, sess->tx_size,
+				 (uint32_t)slot, &s->rx, &s->tx);
 	s->id = s->ss->id;
 	s->gen = s->ss->gen;
 	s->domain = (uint8_t)domain;
-	off = ipc_seg_slot_off(sess->slot_size, (uint32_t)slot);
-	s->rx.f = &s->ss->rx;
-	s->rx.ring = sess->base + off + IPC_PAGE;
-	s->rx.size = sess->rx_size;
-	s->tx.f = &s->ss->tx;
-	s->tx.ring = sess->base + off + IPC_PAGE + sess->rx_size;
-	s->tx.size = sess->tx_size;
 	s->ph_fd = sv[0];
 	*ph = sv[1];
 	ph_name(s, sv[1]);
@@ -656,15 +649,12 @@ static void ss_tx_unlock(struct shim_sock *s)
  */
 static bool ss_punch(struct shim_sock *s)
 {
-	struct session *h = s->home;
-	uint64_t off = ipc_seg_slot_off(h->slot_size, s->id & 0xffffu) + IPC_PAGE;
 	bool ok;
 
 	if (!ss_tx_trylock(s))
 		return false;
 	ok = ipc_fifo_used(&s->tx) == 0 && ipc_fifo_used(&s->rx) == 0 &&
-	     fallocate(h->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-		       (off_t)(h->rx_size + h->tx_size)) == 0;
+	     session_slot_punch(s->home, s->id & 0xffffu) == 0;
 	ss_tx_unlock(s);
 	return ok;
 }

@@ -2,6 +2,7 @@
 /* SCM_RIGHTS helpers shared by usnetd and libusnet (fdpass.h). */
 #include "ipc/fdpass.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,4 +43,18 @@ void ipc_fds_close(const int *fds, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
 		close(fds[i]);
+}
+
+bool ipc_fd_is_anon(int fd, const char *kind)
+{
+	char path[32], link[64], want[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(want, sizeof(want), "anon_inode:[%s]", kind);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return strcmp(link, want) == 0;
 }

@@ -9,6 +9,7 @@
 #define USNET_IPC_FDPASS_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #define IPC_FDS_MAX 16u /* descriptors one message may carry */
@@ -34,5 +35,12 @@ unsigned int ipc_fds_take(struct msghdr *mh, int *fds, unsigned int max);
 
 /** ipc_fds_close() - close @n descriptors */
 void ipc_fds_close(const int *fds, unsigned int n);
+
+/**
+ * ipc_fd_is_anon() - is @fd an anonymous-inode file of @kind ("eventfd",
+ * "eventpoll"), as /proc/self/fd says? For a descriptor that came from
+ * elsewhere and must be of one kind.
+ */
+bool ipc_fd_is_anon(int fd, const char *kind);
 
 #endif

@@ -133,6 +133,25 @@ static inline uint64_t ipc_seg_size(uint32_t nslots, uint64_t rx_size, uint64_t 
 	return IPC_SEG_HDR_SIZE + (uint64_t)nslots * (IPC_PAGE + rx_size + tx_size);
 }
 
+/* Slot @slot of a segment mapped at @base: its page, and each side's view
+ * of its two fifos. */
+static inline struct ipc_sock *ipc_seg_slot_map(uint8_t *base, uint64_t slot_size,
+						 uint64_t rx_size, uint64_t tx_size,
+						 uint32_t slot, struct ipc_fifo_ref *rx,
+						 struct ipc_fifo_ref *tx)
+{
+	uint8_t *p = base + ipc_seg_slot_off(slot_size, slot);
+	struct ipc_sock *ss = (struct ipc_sock *)p;
+
+	rx->f = &ss->rx;
+	rx->ring = p + IPC_PAGE;
+	rx->size = rx_size;
+	tx->f = &ss->tx;
+	tx->ring = p + IPC_PAGE + rx_size;
+	tx->size = tx_size;
+	return ss;
+}
+
 /* The client's kick: mark @slot, then tell the caller whether the worker
  * must be woken (it sleeps). seq_cst on both sides: a kick is either seen
  * by the worker's last scan before it sleeps, or the client sees

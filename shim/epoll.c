@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "ipc/doorbell.h"
+#include "ipc/fdpass.h"
 #include "shim.h"
 
 #define EP_CHUNK 1024u /* fds per lazily allocated lookup chunk */
@@ -150,17 +151,7 @@ bool shim_epoll_fd(int fd)
  * loaded) that it now gives a usnet socket: adopt it. */
 static struct shim_epoll *ep_adopt(int fd)
 {
-	char path[64], link[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return NULL;
-	link[n] = '\0';
-	if (strcmp(link, "anon_inode:[eventpoll]"))
-		return NULL;
-	if (!ep_new(fd))
+	if (!ipc_fd_is_anon(fd, "eventpoll") || !ep_new(fd))
 		return NULL;
 	return ep_get(fd);
 }
@@ -463,10 +454,14 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		if (rc == 0 && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL)) {
 			ep = ep_get(epfd);
 			if (ep) {
+				unsigned int k = atomic_load(&ep->nkernel);
+
 				if (op == EPOLL_CTL_ADD)
 					atomic_fetch_add(&ep->nkernel, 1);
-				else if (atomic_load(&ep->nkernel))
-					atomic_fetch_sub(&ep->nkernel, 1);
+				else /* never below 0, whoever else adds or removes */
+					while (k && !atomic_compare_exchange_weak(&ep->nkernel, &k,
+										  k - 1))
+						;
 				ep_put(ep);
 			}
 		}

@@ -15,23 +15,16 @@ struct usock *shim_usock_new(struct shim_seg *seg, uint32_t slot, uint32_t id, u
 			     int domain)
 {
 	struct usock *u;
-	uint64_t off;
 
 	if (slot >= seg->nslots)
 		return NULL;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return NULL;
-	off = ipc_seg_size(0, 0, 0) + (uint64_t)slot * seg->slot_size;
 	atomic_init(&u->refs, 1);
 	u->seg = seg;
-	u->ss = (struct ipc_sock *)(seg->base + off);
-	u->rx.f = &u->ss->rx;
-	u->rx.ring = seg->base + off + IPC_PAGE;
-	u->rx.size = seg->rx_size;
-	u->tx.f = &u->ss->tx;
-	u->tx.ring = seg->base + off + IPC_PAGE + seg->rx_size;
-	u->tx.size = seg->tx_size;
+	u->ss = ipc_seg_slot_map(seg->base, seg->slot_size, seg->rx_size, seg->tx_size, slot,
+				 &u->rx, &u->tx);
 	u->id = id;
 	u->gen = gen;
 	u->domain = domain;

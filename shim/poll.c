@@ -31,15 +31,6 @@ static int scan(struct pollfd *fds, nfds_t n, struct usock **us)
 	return ready;
 }
 
-static nfds_t count_ignored(const struct pollfd *fds, nfds_t n)
-{
-	nfds_t c = 0;
-
-	for (nfds_t i = 0; i < n; i++)
-		c += fds[i].fd < 0;
-	return c;
-}
-
 static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		   const sigset_t *mask)
 {
@@ -49,7 +40,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	int efd = -1, db = -1, rc, ready;
 	struct ipc_seg_hdr *own = NULL;
 	uint32_t entry = 0;
-	nfds_t nus = 0;
+	nfds_t nkernel = 0;
 	bool unnamed = false;
 
 	if (n > 64) {
@@ -62,14 +53,14 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	}
 	for (nfds_t i = 0; i < n; i++) {
 		us[i] = shim_fd(fds[i].fd);
-		nus += us[i] != NULL;
+		nkernel += !us[i] && fds[i].fd >= 0; /* poll ignores a negative fd */
 		k[i] = fds[i];
 		if (us[i])
 			k[i].fd = -1; /* the placeholder says nothing */
 	}
 	/* Only usnet sockets, one ready: shared memory said all there is
-	 * to say, without a syscall (a negative fd is ignored, as by poll). */
-	if (nus + count_ignored(fds, n) == n) {
+	 * to say, without a syscall. */
+	if (!nkernel) {
 		ready = scan(fds, n, us);
 		if (ready) {
 			for (nfds_t i = 0; i < n; i++)

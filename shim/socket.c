@@ -712,10 +712,6 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	if (!u || rc < 0)
 		return rc;
 	switch (cmd) {
-	case F_GETFL:
-		/* The placeholder itself is always non-blocking. */
-		rc = (rc & ~O_NONBLOCK) | (atomic_load(&u->nonblock) ? O_NONBLOCK : 0);
-		break;
 	case F_SETFL:
 		atomic_store(&u->nonblock, (arg & O_NONBLOCK) != 0);
 		break;

@@ -19,6 +19,7 @@
 #include "shim.h"
 
 #if defined(__x86_64__)
+#define SHIM_SYSCALL 1
 __attribute__((no_sanitize("address", "undefined"))) static long raw_syscall(long n, const long a[6])
 {
 	register long r10 __asm__("r10") = a[3];
@@ -33,6 +34,7 @@ __attribute__((no_sanitize("address", "undefined"))) static long raw_syscall(lon
 	return ret;
 }
 #elif defined(__aarch64__)
+#define SHIM_SYSCALL 1
 __attribute__((no_sanitize("address", "undefined"))) static long raw_syscall(long n, const long a[6])
 {
 	register long x8 __asm__("x8") = n;
@@ -51,16 +53,10 @@ __attribute__((no_sanitize("address", "undefined"))) static long raw_syscall(lon
 }
 #endif
 
-#ifdef __x86_64__
-#define SHIM_SYSCALL 1
-#elif defined(__aarch64__)
-#define SHIM_SYSCALL 1
-#endif
-
 #ifdef SHIM_SYSCALL
 __attribute__((no_sanitize("address", "undefined"))) SHIM_EXPORT long syscall(long n, ...)
 {
-	long a[6];
+	long a[6], rc;
 	va_list ap;
 
 	/* As libc's own syscall(): six arguments, whatever the call takes. */
@@ -68,8 +64,9 @@ __attribute__((no_sanitize("address", "undefined"))) SHIM_EXPORT long syscall(lo
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
+	/* Before our constructor, every number goes straight to the kernel. */
 	if (!atomic_load_explicit(&shim_ready, memory_order_relaxed))
-		n = -n - 1; /* no case matches: straight to the kernel */
+		goto kernel;
 	switch (n) {
 	case SYS_socket:
 		return socket((int)a[0], (int)a[1], (int)a[2]);
@@ -116,14 +113,12 @@ __attribute__((no_sanitize("address", "undefined"))) SHIM_EXPORT long syscall(lo
 	case SYS_epoll_ctl:
 		return epoll_ctl((int)a[0], (int)a[1], (int)a[2], (struct epoll_event *)a[3]);
 	}
-	{
-		long rc = raw_syscall(n < 0 ? -(n + 1) : n, a);
-
-		if (rc < 0 && rc > -4096) {
-			errno = (int)-rc;
-			return -1;
-		}
-		return rc;
+kernel:
+	rc = raw_syscall(n, a);
+	if (rc < 0 && rc > -4096) {
+		errno = (int)-rc;
+		return -1;
 	}
+	return rc;
 }
 #endif
