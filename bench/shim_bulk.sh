@@ -52,15 +52,7 @@ tb_opt() {
 tb_shim_opts d: "$@"
 services=discard:9,chargen:19
 need_cmds=iperf3
-trap tb_cleanup EXIT
-trap 'exit 130' INT TERM
-tb_tools
-tb_setup
-tb_limit=$((secs + 30))
-res=$tb_tmp/results
-: >"$res"
-disturbed=0
-tb_sender=""
+tb_shim_start
 port=5201
 
 # The iperf3 servers: for tx in the TAP's namespace and, over veth, in the

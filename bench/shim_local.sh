@@ -49,15 +49,7 @@ tb_opt() {
 tb_shim_opts l: "$@"
 services=echo:7
 need_cmds="iperf3 sockperf"
-trap tb_cleanup EXIT
-trap 'exit 130' INT TERM
-tb_tools
-tb_setup
-tb_limit=$((secs + 30))
-res=$tb_tmp/results
-: >"$res"
-disturbed=0
-tb_sender=""
+tb_shim_start
 iport=5201
 sport=11111
 LO=127.0.0.1

@@ -44,15 +44,7 @@ tb_opt() {
 tb_shim_opts l: "$@"
 services=echo:7
 need_cmds=sockperf
-trap tb_cleanup EXIT
-trap 'exit 130' INT TERM
-tb_tools
-tb_setup
-tb_limit=$((secs + 30))
-res=$tb_tmp/results
-: >"$res"
-disturbed=0
-tb_sender=""
+tb_shim_start
 port=11111
 
 # shellcheck disable=SC2086 # the pins are lists

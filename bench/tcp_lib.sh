@@ -519,3 +519,18 @@ tb_shim_opts() {
 		acpu=""
 	fi
 }
+
+# tb_shim_start: what every shim_*.sh does once its options are parsed and
+# $services and $need_cmds are set: clean up on exit, check the tools, make
+# the namespaces and start usnetd, and open the results file ($res).
+tb_shim_start() {
+	trap tb_cleanup EXIT
+	trap 'exit 130' INT TERM
+	tb_tools
+	tb_setup
+	tb_limit=$((secs + 30))
+	res=$tb_tmp/results
+	: >"$res"
+	disturbed=0
+	tb_sender=""
+}

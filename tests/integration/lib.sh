@@ -446,4 +446,55 @@ shim_env() {
 	if sanitized; then
 		export ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0
 	fi
+	# "${URUN[@]}" CMD...: CMD under libusnet with this test's usnetd (an
+	# array, not a function: a background job's $! is the program's PID).
+	URUN=("$USNET" --control "$SOCK" run --)
+}
+
+# wait_klisten PORT [WHAT]: until the kernel listens on PORT in $NS (5 s).
+wait_klisten() {
+	local i
+
+	for ((i = 0; i < 100; i++)); do
+		nsexec ss -ltnH "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	fail "${2:-kernel}: no kernel listener on port $1 after 5 s"
+}
+
+# wait_ulisten PORT [WHAT]: until a usnet socket listens on PORT (5 s).
+wait_ulisten() {
+	local i
+
+	for ((i = 0; i < 100; i++)); do
+		"$USNET" --control "$SOCK" sockets -l 2>/dev/null | grep -q ":$1 " && return 0
+		sleep 0.05
+	done
+	fail "${2:-usnet}: no usnet listener on port $1 after 5 s"
+}
+
+# kernel_echo PORT: a threaded echo server on the kernel side ($NS, every
+# address) that ends its side of a connection when the client ends its
+# own; waits until it listens.
+kernel_echo() {
+	cat >"$TMPD/echo.py" <<'PY'
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(16)
+def serve(c):
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+	ip netns exec "$NS" python3 "$TMPD/echo.py" "$1" >>"$TMPD/echo.log" 2>&1 &
+	IT_HELPERS+=($!)
+	wait_klisten "$1" "kernel echo server"
 }

@@ -28,29 +28,7 @@ shim_env
 ping_ok 1
 
 # A kernel echo server that ends its side when the client ends its own.
-cat >"$TMPD/echo.py" <<'PY'
-import socket, threading
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7007))
-s.listen(16)
-def serve(c):
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-ip netns exec "$NS" python3 "$TMPD/echo.py" >"$TMPD/echo.log" 2>&1 &
-IT_HELPERS+=($!)
-for ((i = 0; i < 50; i++)); do
-	ip netns exec "$NS" ss -ltn | grep -q ':7007 ' && break
-	sleep 0.1
-done
+kernel_echo 7007
 
 # The checks hold for the kernel's own sockets: run them there first
 # (over the namespace's loopback).

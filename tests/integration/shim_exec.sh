@@ -22,10 +22,7 @@ ping_ok 1
 "$USNET" --control "$SOCK" run -- socat TCP-LISTEN:7100,reuseaddr,fork EXEC:cat,nofork \
 	>"$TMPD/socat.log" 2>&1 &
 IT_HELPERS+=($!)
-for ((i = 0; i < 50; i++)); do
-	"$USNET" --control "$SOCK" sockets -l 2>/dev/null | grep -q ':7100 ' && break
-	sleep 0.1
-done
+wait_ulisten 7100
 head -c $((1 << 20)) /dev/urandom >"$TMPD/in.bin"
 for n in 1 2 3; do
 	ip netns exec "$NS" timeout 20 socat -t 5 - TCP:10.77.0.2:7100 <"$TMPD/in.bin" \

@@ -27,7 +27,6 @@ make_netns
 start_usnetd
 shim_env
 ping_ok 1
-URUN=("$USNET" --control "$SOCK" run --)
 
 # The kernel side: MODE PORT [once]. sink reads, source writes, both
 # forever; *pause stop after 1 MiB and sleep (the usnet side then blocks).

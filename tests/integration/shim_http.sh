@@ -32,10 +32,7 @@ want=$(sha256sum <"$TMPD/www/f.bin" | cut -d' ' -f1)
 ip netns exec "$NS" python3 -m http.server -d "$TMPD/www" -b 10.77.0.1 8080 \
 	>"$TMPD/khttp.log" 2>&1 &
 IT_HELPERS+=($!)
-for ((i = 0; i < 50; i++)); do
-	ip netns exec "$NS" ss -ltn | grep -q ':8080 ' && break
-	sleep 0.1
-done
+wait_klisten 8080
 
 # curl under usnet, the kernel serving.
 t0=$(date +%s%N)
@@ -51,10 +48,7 @@ ok "curl under usnet: ${SIZE_MB} MiB in ${ms} ms"
 	>"$TMPD/uhttp.log" 2>&1 &
 srv=$!
 IT_HELPERS+=($srv)
-for ((i = 0; i < 50; i++)); do
-	"$USNET" --control "$SOCK" sockets -l 2>/dev/null | grep -q ':8000 ' && break
-	sleep 0.1
-done
+wait_ulisten 8000
 for n in 1 2 3; do
 	ip netns exec "$NS" curl -sS --max-time 60 -o "$TMPD/got2" http://10.77.0.2:8000/f.bin \
 		2>"$TMPD/curl2.log" || fail "kernel curl from usnet's http.server failed: $(cat "$TMPD/curl2.log")"

@@ -26,10 +26,7 @@ c.sendall(b'z')
 time.sleep(1)
 " >"$TMPD/server.log" 2>&1 &
 IT_HELPERS+=($!)
-for ((i = 0; i < 50; i++)); do
-	ip netns exec "$NS" ss -ltn | grep -q ':7300 ' && break
-	sleep 0.1
-done
+wait_klisten 7300
 
 cat >"$TMPD/idle.py" <<'PY'
 import os, socket, time

@@ -57,29 +57,7 @@ as "$NOBODY" "$USNET" --control "$SOCK" status >/dev/null 2>&1 ||
 	skip "user nobody cannot run $USNET here (a build tree it cannot read?)"
 
 # --- two holders -------------------------------------------------------------
-cat >"$TMPD/echo.py" <<'PY'
-import socket, threading
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7007))
-s.listen(16)
-def serve(c):
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-ip netns exec "$NS" python3 "$TMPD/echo.py" >"$TMPD/echo.log" 2>&1 &
-IT_HELPERS+=($!)
-for ((i = 0; i < 50; i++)); do
-	ip netns exec "$NS" ss -ltn | grep -q ':7007 ' && break
-	sleep 0.1
-done
+kernel_echo 7007
 
 # hold.py PORT NAME: listen on PORT, connect to the kernel's echo server,
 # write the connection's local port to run/NAME.ready; close the

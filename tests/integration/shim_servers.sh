@@ -79,30 +79,6 @@ servers_exit() {
 }
 trap servers_exit EXIT
 
-# URUN CMD...: CMD under libusnet.
-URUN=("$USNET" --control "$SOCK" run --)
-
-# wait_listen_usnet PORT WHAT / wait_listen_kernel PORT WHAT: up to 5 s
-# for a listener on PORT, on usnet or in $NS.
-wait_listen_usnet() {
-	local i
-
-	for ((i = 0; i < 100; i++)); do
-		"$USNET" --control "$SOCK" sockets -l 2>/dev/null | grep -q ":$1 " && return 0
-		sleep 0.05
-	done
-	fail "$2: no usnet listener on port $1 after 5 s"
-}
-wait_listen_kernel() {
-	local i
-
-	for ((i = 0; i < 100; i++)); do
-		nsexec ss -ltn | grep -q ":$1 " && return 0
-		sleep 0.05
-	done
-	fail "$2: no kernel listener on port $1 after 5 s"
-}
-
 # bg NAME CMD...: CMD in the background, output in $TMPD/NAME.log, stopped
 # at exit; sets BGPID.
 bg() {
@@ -173,7 +149,7 @@ done
 master=$(cat "$NPID" 2>/dev/null)
 [ -n "$master" ] || fail "nginx wrote no pid file in 5 s"
 NGINX_PIDS+=("$master")
-wait_listen_usnet 80 nginx
+wait_ulisten 80 nginx
 workers=()
 for ((i = 0; i < 50; i++)); do
 	mapfile -t workers < <(pgrep -P "$master")
@@ -237,7 +213,7 @@ ok "nginx stopped; no socket left but $tw in TIME-WAIT"
 bg redis-u "${URUN[@]}" redis-server --bind "$UA" --port 6379 --save '' --appendonly no \
 	--protected-mode no --daemonize no
 redis_u=$BGPID
-wait_listen_usnet 6379 redis-server
+wait_ulisten 6379 redis-server
 timeout 60 ip netns exec "$NS" redis-benchmark -h "$UA" -p 6379 -q -n "$REDIS_N" -t set,get -c 20 \
 	>"$TMPD/redis-bench.out" 2>&1
 rc=$?
@@ -253,7 +229,7 @@ stop_bg "$redis_u"
 bg redis-k ip netns exec "$NS" redis-server --bind "$KA" --port 6380 --save '' --appendonly no \
 	--protected-mode no --daemonize no
 redis_k=$BGPID
-wait_listen_kernel 6380 "kernel redis-server"
+wait_klisten 6380 "kernel redis-server"
 val=usnet-$$-$RANDOM
 got=$(timeout 10 "${URUN[@]}" redis-cli -h "$KA" -p 6380 SET usnet:k "$val" 2>&1)
 [ "$?" -eq 124 ] && fail "redis-cli SET under usnet hung (10 s)"
@@ -299,7 +275,7 @@ iperf_run() {
 
 bg iperf-k ip netns exec "$NS" iperf3 -s -B "$KA" -p 5201
 iperf_k=$BGPID
-wait_listen_kernel 5201 "kernel iperf3 -s"
+wait_klisten 5201 "kernel iperf3 -s"
 iperf_run iperf-c "iperf3 -c under usnet, ${IPERF_S} s" \
 	"${URUN[@]}" iperf3 -c "$KA" -p 5201 -t "$IPERF_S" -J
 iperf_run iperf-r "iperf3 -c -R under usnet, ${IPERF_S} s" \
@@ -308,7 +284,7 @@ stop_bg "$iperf_k"
 
 bg iperf-u "${URUN[@]}" iperf3 -s -B "$UA" -p 5202
 iperf_u=$BGPID
-wait_listen_usnet 5202 "iperf3 -s under usnet"
+wait_ulisten 5202 "iperf3 -s under usnet"
 iperf_run iperf-s "iperf3 -s under usnet, kernel client, ${IPERF_S} s" \
 	ip netns exec "$NS" iperf3 -c "$UA" -p 5202 -t "$IPERF_S" -J
 stop_bg "$iperf_u"
@@ -374,14 +350,14 @@ echo_run() {
 
 bg aecho-u "${URUN[@]}" python3 "$TMPD/aecho.py" server "$UA" 7100
 aecho_u=$BGPID
-wait_listen_usnet 7100 "asyncio server under usnet"
+wait_ulisten 7100 "asyncio server under usnet"
 echo_run "asyncio server under usnet, $ECHO_CONNS kernel clients" \
 	ip netns exec "$NS" python3 "$TMPD/aecho.py" client "$UA" 7100 "$ECHO_CONNS" $((ECHO_KB * 1000))
 stop_bg "$aecho_u"
 
 bg aecho-k ip netns exec "$NS" python3 "$TMPD/aecho.py" server "$KA" 7101
 aecho_k=$BGPID
-wait_listen_kernel 7101 "kernel asyncio server"
+wait_klisten 7101 "kernel asyncio server"
 echo_run "asyncio client under usnet, $ECHO_CONNS connections to the kernel" \
 	"${URUN[@]}" python3 "$TMPD/aecho.py" client "$KA" 7101 "$ECHO_CONNS" $((ECHO_KB * 1000))
 stop_bg "$aecho_k"

@@ -46,32 +46,6 @@ same() {
 	expect_eq "$1 ($(stat -c %s "$2") bytes)" "$(sha "$2")" "$(sha "$3")"
 }
 
-# wait_klisten PORT: until the kernel listens on PORT in $NS (5 s).
-wait_klisten() {
-	local i
-
-	for ((i = 0; i < 50; i++)); do
-		nsexec ss -ltnH "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-	done
-	fail "nothing listens on kernel port $1 after 5 s"
-}
-
-# wait_ulisten PORT: until a usnet socket listens on PORT (5 s).
-wait_ulisten() {
-	local i
-
-	for ((i = 0; i < 50; i++)); do
-		"$USNET" --control "$SOCK" sockets -l 2>/dev/null | grep -q ":$1 " && return 0
-		sleep 0.1
-	done
-	fail "nothing listens on usnet port $1 after 5 s"
-}
-
-# "${URUN[@]}" CMD...: CMD under libusnet, with this test's usnetd (an
-# array, not a function: a background job's $! is then the program's PID).
-URUN=("$USNET" --control "$SOCK" run --)
-
 mkdir -p "$TMPD/www"
 head -c $((BIG_MB << 20)) /dev/urandom >"$TMPD/www/big.bin"
 head -c $((ECHO_KB << 10)) /dev/urandom >"$TMPD/echo.bin"
@@ -89,27 +63,7 @@ same "wget's download" "$TMPD/wget.out" "$TMPD/www/big.bin"
 ok "wget under usnet: $BIG_MB MiB in $ms ms"
 rm -f "$TMPD/wget.out"
 
-# A kernel echo server that ends its side when the client ends its own.
-cat >"$TMPD/echo.py" <<'PY'
-import socket, threading
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.77.0.1", 7007))
-s.listen(16)
-def serve(c):
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-ip netns exec "$NS" python3 "$TMPD/echo.py" >"$TMPD/kecho.log" 2>&1 &
-IT_HELPERS+=("$!")
-wait_klisten 7007
+kernel_echo 7007
 
 # --- nc ----------------------------------------------------------------------
 # Client under usnet: -N sends FIN after the file; the echo comes back and

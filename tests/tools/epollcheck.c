@@ -23,20 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (cond) {                                               \
-			printf("ok: ");                                   \
-		} else {                                                  \
-			printf("FAIL: ");                                 \
-			failures++;                                       \
-		}                                                         \
-		printf(__VA_ARGS__);                                      \
-		printf(" (errno %s)\n", strerror(errno));                 \
-		fflush(stdout);                                           \
-	} while (0)
+#include "check.h"
 
 static struct sockaddr_in peer, self;
 

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +28,10 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (cond) {                                               \
-			printf("ok: ");                                   \
-		} else {                                                  \
-			printf("FAIL: ");                                 \
-			failures++;                                       \
-		}                                                         \
-		printf(__VA_ARGS__);                                      \
-		printf(" (errno %s)\n", strerror(errno));                 \
-	} while (0)
+#include "check.h"
 
 static struct sockaddr_in peer;
 
@@ -197,12 +187,53 @@ static void check_eintr(void)
 	close(fd);
 }
 
+/* More pollers than a socket can name in its watch list (8): each is
+ * still woken, as the kernel wakes every poller. */
+#define POLLERS 10
+
+/* Woken (1) only if poll() saw the data well before its own timeout: it
+ * also reports the data if it merely timed out and looked again. */
+static void *poll_one(void *arg)
+{
+	struct pollfd p = { .fd = *(int *)arg, .events = POLLIN };
+	struct timespec t0, t1;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = poll(&p, 1, 3000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (void *)(intptr_t)(n == 1 && t1.tv_sec - t0.tv_sec < 2);
+}
+
+static void check_many_pollers(void)
+{
+	pthread_t t[POLLERS];
+	int fd = connected(), woken = 0;
+	char c;
+
+	for (int i = 0; i < POLLERS; i++)
+		pthread_create(&t[i], NULL, poll_one, &fd);
+	usleep(200000);
+	send(fd, "m", 1, 0);
+	for (int i = 0; i < POLLERS; i++) {
+		void *rc;
+
+		pthread_join(t[i], &rc);
+		woken += (intptr_t)rc == 1;
+	}
+	CHECK(woken == POLLERS, "%d of %d threads polling one socket are woken by its data",
+	      woken, POLLERS);
+	recv(fd, &c, 1, 0);
+	close(fd);
+}
+
 static void check_fcntl(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), fl, d;
 	char c;
 
 	fl = fcntl(fd, F_GETFL);
+	CHECK(fl >= 0 && !(fl & O_NONBLOCK), "F_GETFL: a new socket is blocking");
 	CHECK(fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
 		      (fcntl(fd, F_GETFL) & O_NONBLOCK),
 	      "O_NONBLOCK through fcntl");
@@ -419,6 +450,7 @@ int main(int argc, char **argv)
 	check_data(fd);
 	close(fd);
 	check_fcntl();
+	check_many_pollers();
 	check_eintr();
 	{
 		struct sockaddr_in lo;
