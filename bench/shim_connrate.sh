@@ -13,7 +13,7 @@
 # is `tcpperf server echo` (the kernel's, on epoll). A third row, built-in,
 # is a kernel client opening connections to usnetd's echo service: usnet's
 # TCP without the shim, as bench/tcp_connrate.sh measures it. RUNS (5)
-# runs of SECONDS (3), alternating the three; a run during which other work
+# runs of SECONDS (2), alternating the three; a run during which other work
 # took over 10% of the CPUs is repeated, twice at most. Prints each run and
 # the medians with their ratios.
 #
@@ -29,7 +29,7 @@
 set -eu
 
 runs=5
-secs=3
+secs=2
 top=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
 	echo "usage: $0 [-r RUNS] [-s SECONDS] [-m MTU] [-b BUILDDIR] [-c CPU] [-k CPU] [-a CPU] [-u] [-- USNETD-OPTIONS]" >&2

@@ -115,6 +115,8 @@ static void session_free(struct session *s)
 	free(s->db_fd);
 	free(s->slots);
 	free(s->slot_gen);
+	free(s->free_slots);
+	free(s->slot_warm);
 	free(s);
 }
 
@@ -243,8 +245,13 @@ static int seg_create(struct session *s, const struct worker *w)
 	s->slots = calloc(s->nslots, sizeof(*s->slots));
 	s->slot_gen = calloc(s->nslots, sizeof(*s->slot_gen));
 	s->db_fd = malloc(IPC_DOORBELLS * sizeof(int));
-	if (!s->slots || !s->slot_gen || !s->db_fd)
+	s->free_slots = malloc(s->nslots * sizeof(*s->free_slots));
+	s->slot_warm = calloc(s->nslots, sizeof(*s->slot_warm));
+	if (!s->slots || !s->slot_gen || !s->db_fd || !s->free_slots || !s->slot_warm)
 		return -ENOMEM;
+	for (uint32_t i = 0; i < s->nslots; i++)
+		s->free_slots[i] = s->nslots - 1 - i; /* slot 0 on top */
+	s->nfree = s->nslots;
 	for (unsigned int i = 0; i < IPC_DOORBELLS; i++)
 		s->db_fd[i] = -1;
 	return 0;
@@ -477,8 +484,11 @@ static void chan_request(struct worker *w, struct session *s, const uint8_t *msg
 	struct ctl_sock_rep rep;
 	struct ctl_sock_req req;
 	struct ipc_hdr h;
-	int rc, ph = -1;
+	int rc, ph[CTL_SOCKET_MAX];
+	unsigned int nph = 0;
 	size_t blen = 0;
+
+	_Static_assert(CTL_SOCKET_MAX <= IPC_FDS_MAX, "one message carries CTL_SOCKET's fds");
 
 	w->stats.ctl_requests++;
 	if (len < sizeof(h)) {
@@ -503,28 +513,31 @@ static void chan_request(struct worker *w, struct session *s, const uint8_t *msg
 		break;
 	case CTL_SOCKET:
 		memcpy(&req, msg + sizeof(h), sizeof(req));
-		rc = shimsock_socket(w, s, &req, &rep, &ph);
+		rc = shimsock_socket(w, s, &req, &rep, ph, &nph);
 		blen = sizeof(rep);
 		break;
 	case CTL_CLAIM:
 		memcpy(&req, msg + sizeof(h), sizeof(req));
-		rc = shimsock_claim(w, s, &req, nfds == 1 ? fds[0] : -1, &rep, &ph);
+		ph[0] = -1;
+		rc = shimsock_claim(w, s, &req, nfds == 1 ? fds[0] : -1, &rep, &ph[0]);
+		nph = ph[0] >= 0;
 		blen = sizeof(rep);
 		break;
 	default:
 		memcpy(&req, msg + sizeof(h), sizeof(req));
-		rc = shimsock_request(w, s, h.type, &req, &rep, &ph, sender);
+		ph[0] = -1;
+		rc = shimsock_request(w, s, h.type, &req, &rep, &ph[0], sender);
+		nph = ph[0] >= 0;
 		blen = sizeof(rep);
 		break;
 	}
 reply:
-	if (send_reply(s->chan_fd, &h, rc, &rep, rc < 0 ? 0 : blen, &ph, ph >= 0) < 0) {
+	if (send_reply(s->chan_fd, &h, rc, &rep, rc < 0 ? 0 : blen, ph, nph) < 0) {
 		log_ratelimited(LOG_LVL_INFO, "session %u (pid %d): reply lost: %s", s->id,
 				(int)s->pid, strerror(errno));
 		chan_close(w, s);
 	}
-	if (ph >= 0)
-		close(ph);
+	ipc_fds_close(ph, nph);
 out_close:
 	ipc_fds_close(fds, nfds);
 }
@@ -674,21 +687,19 @@ void session_ring_doorbell(struct session *s, uint32_t db)
 
 int session_slot_alloc(struct session *s)
 {
-	for (uint32_t n = 0; n < s->nslots; n++) {
-		uint32_t i = (s->slot_hint + n) % s->nslots;
-		struct ipc_sock *ss;
+	struct ipc_sock *ss;
+	uint32_t i;
 
-		if (s->slots[i])
-			continue;
-		ss = session_slot(s, i);
-		memset(ss, 0, sizeof(*ss));
-		ss->id = s->id << 16 | i;
-		ss->gen = ++s->slot_gen[i];
-		s->slot_hint = i + 1;
-		s->slots_used++;
-		return (int)i;
-	}
-	return -EMFILE;
+	if (!s->nfree)
+		return -EMFILE;
+	i = s->free_slots[--s->nfree];
+	s->slot_warm[i] = SLOT_COLD; /* a live socket's rings: shimsock_reclaim() */
+	ss = session_slot(s, i);
+	memset(ss, 0, sizeof(*ss));
+	ss->id = s->id << 16 | i;
+	ss->gen = ++s->slot_gen[i];
+	s->slots_used++;
+	return (int)i;
 }
 
 int session_slot_punch(struct session *s, uint32_t slot)
@@ -709,8 +720,30 @@ void session_slot_free(struct session *s, uint32_t slot)
 {
 	s->slots[slot] = NULL;
 	s->slots_used--;
+	s->free_slots[s->nfree++] = slot;
+	/* The page with the state stays, so that a process still holding a
+	 * stale handle reads GONE; the rings' pages go back to the kernel
+	 * once the slot has stayed free a while (session_slots_cool()). */
 	atomic_store(&session_slot(s, slot)->state, IPC_SOCK_GONE);
-	/* The rings' pages go back to the kernel; the page with the state
-	 * stays, so that a process still holding a stale handle reads GONE. */
-	session_slot_punch(s, slot);
+	s->slot_warm[slot] = SLOT_WARM;
+}
+
+bool session_slots_cool(struct session *s)
+{
+	bool warm = false;
+
+	for (uint32_t n = 0; n < s->nfree; n++) {
+		uint32_t i = s->free_slots[n];
+
+		if (s->slot_warm[i] == SLOT_WARM) {
+			s->slot_warm[i] = SLOT_COOLING;
+			warm = true;
+		} else if (s->slot_warm[i] == SLOT_COOLING) {
+			if (session_slot_punch(s, i) == 0)
+				s->slot_warm[i] = SLOT_COLD;
+			else
+				warm = true;
+		}
+	}
+	return warm;
 }

@@ -50,7 +50,13 @@ struct session {
 	struct shim_sock **slots; /* slot -> socket homed here */
 	uint32_t *slot_gen;
 	uint32_t slots_used;
-	uint32_t slot_hint;
+	/* Free slots, the last freed on top: a new socket takes the rings the
+	 * previous one left warm instead of faulting in fresh pages. */
+	uint32_t *free_slots;
+	uint32_t nfree;
+	/* Per free slot whose rings still hold pages: SLOT_WARM when freed,
+	 * SLOT_COOLING after one reclaim pass; the next punches them. */
+	uint8_t *slot_warm;
 	int *db_fd; /* doorbell eventfds, -1 when unregistered */
 
 	struct session *inherit[SESSION_INHERIT_MAX]; /* each holds a reference */
@@ -130,8 +136,18 @@ int session_slot_alloc(struct session *s);
 /** session_slot_punch() - give @slot's ring pages back to the kernel; 0, -errno */
 int session_slot_punch(struct session *s, uint32_t slot);
 
-/** session_slot_free() - give @slot back and its rings' memory with it */
+/* session.slot_warm[] */
+enum { SLOT_COLD, SLOT_WARM, SLOT_COOLING };
+
+/** session_slot_free() - give @slot back; its rings stay warm for a while */
 void session_slot_free(struct session *s, uint32_t slot);
+
+/**
+ * session_slots_cool() - one reclaim pass over @s's free slots: the rings
+ * of those free since the previous pass go back to the kernel.
+ * Return: whether some are still warm (look again).
+ */
+bool session_slots_cool(struct session *s);
 
 /** session_slot() - the shared page of @slot */
 static inline struct ipc_sock *session_slot(const struct session *s, uint32_t slot)

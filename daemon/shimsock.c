@@ -164,14 +164,18 @@ void shimsock_wake_flush(struct worker *w)
 	atomic_thread_fence(memory_order_seq_cst);
 	while (s) {
 		struct shim_sock *next = s->wake_next;
+		uint32_t have;
 
 		s->wake_queued = false;
 		s->wake_next = NULL;
+		have = ipc_ready_events(atomic_load(&s->ss->ready), ipc_fifo_used(&s->rx),
+				       ipc_fifo_used(&s->tx),
+				       atomic_load_explicit(&s->ss->tx_limit, memory_order_relaxed));
 		for (unsigned int i = 0; i < IPC_WATCH; i++) {
 			uint32_t e = atomic_load(&s->ss->watch[i]);
 			struct session *ws;
 
-			if (!e)
+			if (!e || !ipc_watch_wants(atomic_load(&s->ss->watch_ev[i]), have))
 				continue;
 			/* The watch list is the client's to write, and it may
 			 * name any session: ring only a session that may use
@@ -254,7 +258,7 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 		     struct shim_sock **out, int *ph)
 {
 	struct shim_sock *s;
-	int slot, sv[2];
+	int slot, sv[2], rc;
 
 	slot = session_slot_alloc(sess);
 	if (slot < 0)
@@ -264,14 +268,11 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 		session_slot_free(sess, (uint32_t)slot);
 		return -ENOMEM;
 	}
-	/* Blocking, as a new socket is: the client's end carries the
-	 * program's O_NONBLOCK, also into an exec'd image (shim/exec.c). */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		int rc = -errno;
-
+	rc = ph_pool_get(&w->ph, sv);
+	if (rc) {
 		log_ratelimited(LOG_LVL_WARN, "shim: placeholder for pid %d: %s%s", (int)sess->pid,
-				strerror(errno),
-				errno == EMFILE ? " (usnetd is out of file descriptors)" : "");
+				strerror(-rc),
+				rc == -EMFILE ? " (usnetd is out of file descriptors)" : "");
 		free(s);
 		session_slot_free(sess, (uint32_t)slot);
 		return rc == -EMFILE ? -ENFILE : rc;
@@ -302,7 +303,8 @@ static int ss_create(struct worker *w, struct session *sess, struct tcp_sock *tp
 	return 0;
 }
 
-static void ss_release(struct worker *w, struct shim_sock *s)
+/* @hup: the client's end is gone, nobody sees when ours closes. */
+static void ss_release(struct worker *w, struct shim_sock *s, bool hup)
 {
 	struct session *home = s->home;
 
@@ -320,7 +322,12 @@ static void ss_release(struct worker *w, struct shim_sock *s)
 		}
 	}
 	session_slot_free(home, s->id & 0xffffu);
-	close(s->ph_fd);
+	if (w->shim_reclaim_at == UINT64_MAX)
+		w->shim_reclaim_at = w->st.now + SHIMSOCK_IDLE_NS;
+	if (hup)
+		ph_pool_drop(&w->ph, s->ph_fd);
+	else
+		close(s->ph_fd);
 	free(s);
 	session_put(w, home);
 }
@@ -335,7 +342,7 @@ void shimsock_hup(struct worker *w, uint32_t id, uint32_t gen)
 	s = home->slots[id & 0xffffu];
 	if (!s || s->gen != gen)
 		return;
-	ss_release(w, s);
+	ss_release(w, s, true);
 }
 
 void shimsock_close_all(struct worker *w, struct session *sess)
@@ -348,35 +355,48 @@ void shimsock_close_all(struct worker *w, struct session *sess)
 		/* usnetd is going away: no FIN handshake can finish. */
 		if (s->tp && s->tp->state != TCP_LISTEN && s->tp->state != TCP_CLOSE)
 			tcp_abort(&w->st, s->tp, ECONNRESET);
-		ss_release(w, s);
+		ss_release(w, s, false);
 	}
 }
 
 /* --- requests ---------------------------------------------------------------------- */
 
 int shimsock_socket(struct worker *w, struct session *sess, const struct ctl_sock_req *req,
-		    struct ctl_sock_rep *rep, int *ph)
+		    struct ctl_sock_rep *rep, int *ph, unsigned int *nph)
 {
-	struct shim_sock *s;
-	struct tcp_sock *tp;
-	int rc;
+	unsigned int want = req->arg > 0 ? (unsigned int)req->arg : 1;
+	struct ctl_sock_more more;
 
+	*nph = 0;
 	if (req->domain != AF_INET && req->domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (req->type != SOCK_STREAM || (req->protocol && req->protocol != IPPROTO_TCP))
 		return -EPROTONOSUPPORT;
-	tp = tcp_open(&w->st);
-	if (!tp)
-		return -ENOBUFS;
-	rc = ss_create(w, sess, tp, req->domain, &s, ph);
-	if (rc) {
-		tcp_close(&w->st, tp);
-		return rc;
+	if (want > CTL_SOCKET_MAX)
+		return -EINVAL;
+	while (*nph < want) {
+		struct tcp_sock *tp = tcp_open(&w->st);
+		struct shim_sock *s;
+		int rc;
+
+		if (!tp)
+			rc = -ENOBUFS;
+		else if ((rc = ss_create(w, sess, tp, req->domain, &s, &ph[*nph])) != 0)
+			tcp_close(&w->st, tp);
+		if (rc)
+			return *nph ? 0 : rc; /* those made so far */
+		if (*nph == 0) {
+			rep->id = s->id;
+			rep->gen = s->gen;
+			rep->session = sess->id;
+			rep->slot = s->id & 0xffffu;
+		} else {
+			more = (struct ctl_sock_more){ s->id, s->gen, s->id & 0xffffu };
+			memcpy(rep->optval + (*nph - 1) * sizeof(more), &more, sizeof(more));
+			rep->optlen = (uint32_t)(*nph * sizeof(more));
+		}
+		(*nph)++;
 	}
-	rep->id = s->id;
-	rep->gen = s->gen;
-	rep->session = sess->id;
-	rep->slot = s->id & 0xffffu;
 	return 0;
 }
 
@@ -525,6 +545,27 @@ static int ss_setopt(struct worker *w, struct shim_sock *s, const struct ctl_soc
 	return -ENOPROTOOPT;
 }
 
+/* The options that ride on @req (ctl_preopt): the shim has seen each
+ * taken before, so a failure now is only logged. */
+static void ss_preopts(struct worker *w, struct shim_sock *s, const struct ctl_sock_req *req)
+{
+	struct ctl_sock_req one = { 0 };
+
+	for (uint32_t i = 0; i < req->npre && i < CTL_PREOPT_MAX; i++) {
+		const struct ctl_preopt *p = &req->pre[i];
+		int rc;
+
+		one.level = p->level;
+		one.name = p->name;
+		one.optlen = p->len < CTL_PREOPT_VAL ? p->len : CTL_PREOPT_VAL;
+		memcpy(one.optval, p->val, one.optlen);
+		rc = ss_setopt(w, s, &one);
+		if (rc)
+			log_ratelimited(LOG_LVL_INFO, "shim: socket %#x: option %d/%d: %s", s->id,
+					p->level, p->name, strerror(-rc));
+	}
+}
+
 static int ss_getopt(struct worker *w, struct shim_sock *s, const struct ctl_sock_req *req,
 		     struct ctl_sock_rep *rep)
 {
@@ -667,6 +708,8 @@ void shimsock_reclaim(struct worker *w, uint64_t now)
 	for (uint32_t id = 1; id < SESSION_MAX; id++) {
 		struct session *sess = w->sessions.sess[id];
 
+		if (sess && session_slots_cool(sess))
+			waiting = true;
 		for (uint32_t i = 0; sess && i < sess->nslots; i++) {
 			struct shim_sock *s = sess->slots[i];
 
@@ -750,6 +793,8 @@ int shimsock_request(struct worker *w, struct session *sess, unsigned int type,
 	tp = s->tp;
 	rep->id = s->id;
 	rep->gen = s->gen;
+	if (req->npre)
+		ss_preopts(w, s, req);
 	switch (type) {
 	case CTL_BIND:
 		if (req->addr.port && ntohs(req->addr.port) < PORT_PRIVILEGED_BELOW &&

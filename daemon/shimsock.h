@@ -48,11 +48,13 @@ struct shim_sock {
 /* Requests that name a socket: the worker's dispatch for session.c. */
 
 /**
- * shimsock_socket() - CTL_SOCKET: a new TCP socket homed in @s.
- * Return: 0 with *@ph set to the application's end, -errno.
+ * shimsock_socket() - CTL_SOCKET: req->arg (at least 1, at most
+ * CTL_SOCKET_MAX) new TCP sockets homed in @s, fewer if slots or
+ * descriptors run out after the first.
+ * Return: 0 with @ph[0..*@nph) set to the application's ends, -errno.
  */
 int shimsock_socket(struct worker *w, struct session *s, const struct ctl_sock_req *req,
-		    struct ctl_sock_rep *rep, int *ph);
+		    struct ctl_sock_rep *rep, int *ph, unsigned int *nph);
 
 /**
  * shimsock_reclaim() - give the ring pages of sockets idle (both fifos

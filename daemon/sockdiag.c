@@ -216,6 +216,11 @@ static void sockdiag_one(void *arg, const struct tcp_sock *tp, uint8_t state, ui
 
 	if (!sockdiag_wanted(w->d->states, state))
 		return;
+	/* A socket() that was never bound nor connected is in no table of
+	 * Linux's, and ss does not show it; neither do we (libusnet keeps
+	 * a few such sockets in stock). */
+	if (tp && state == TCP_CLOSE && !tp->bound)
+		return;
 	uid = sockdiag_owner(w->st, tp, state, saddr, sport, daddr, dport);
 	if (!w->d->all && uid != w->d->uid && uid != OWNER_UID_USNETD)
 		return;

@@ -466,6 +466,10 @@ static void worker_loop(struct worker *w)
 			continue;
 		}
 		last_busy = false;
+		/* Work that no client waits for, a piece at a time, so that a
+		 * request arriving meanwhile waits for one piece at most. */
+		if (ph_pool_idle(&w->ph))
+			continue;
 
 		/* Clients kick us through shared memory while we run; before
 		 * sleeping, tell them to ring instead (doorbell.h). */
@@ -643,6 +647,7 @@ static void *worker_main(void *arg)
 	/* Connections end as a process's sockets do when it exits: FIN, or
 	 * RST for unread data, sent before the link closes. */
 	session_table_fini(w);
+	ph_pool_fini(&w->ph);
 	if (w->services) {
 		service_stop(w->services, &w->st);
 		w->services = NULL;

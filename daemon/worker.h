@@ -17,6 +17,7 @@
 #include "config.h"
 #include "ipc/ring.h"
 #include "link.h"
+#include "placeholder.h"
 #include "proto/stack.h"
 #include "service.h"
 #include "session.h"
@@ -117,6 +118,7 @@ struct worker {
 	struct session_table sessions; /* libusnet clients */
 	struct shim_sock *shim_wake; /* sockets whose doorbells ring after this round */
 	uint64_t shim_reclaim_at; /* ns: next look for idle rings (UINT64_MAX: none) */
+	struct ph_pool ph; /* placeholders made ahead, dead ones to close */
 
 	struct worker_stats stats;
 	struct link_stats lstats;

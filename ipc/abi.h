@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define IPC_MAGIC 0x544e5355u /* "USNT" */
-#define IPC_VERSION 1u
+#define IPC_VERSION 2u
 #define IPC_MSG_MAX 65536u /* largest message either side sends */
 #define IPC_DEFAULT_CONTROL "/run/usnet/usnetd.sock"
 

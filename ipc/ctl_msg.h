@@ -22,7 +22,8 @@
 enum ctl_msg_type {
 	CTL_HELLO = 100, /* req: ctl_hello (+ inherited segment memfds); rep: ctl_hello_rep + memfd, wake eventfd */
 	CTL_DOORBELL, /* req: ctl_doorbell + its eventfd */
-	CTL_SOCKET, /* req: ctl_sock_req; rep: ctl_sock_rep + placeholder */
+	CTL_SOCKET, /* req: ctl_sock_req (arg = how many, 0 as 1); rep: ctl_sock_rep
+		     * (optval: ctl_sock_more for each beyond the first) + placeholders */
 	CTL_BIND, /* req: ctl_sock_req (addr, tid) */
 	CTL_LISTEN, /* req: ctl_sock_req (arg = backlog) */
 	CTL_CONNECT, /* req: ctl_sock_req (addr); rep status 0 = in progress */
@@ -68,6 +69,21 @@ struct ctl_doorbell {
 	uint32_t pad;
 };
 
+/*
+ * Options a program set on a new socket before any request named it ride
+ * on the first request that does, and usnetd applies them before that
+ * request: a setsockopt() whose success the shim knows in advance (usnetd
+ * took the same option and value on an earlier new socket of the process)
+ * costs no round trip of its own.
+ */
+#define CTL_PREOPT_MAX 4u
+#define CTL_PREOPT_VAL 16u
+struct ctl_preopt {
+	int32_t level, name;
+	uint32_t len;
+	uint8_t val[CTL_PREOPT_VAL];
+};
+
 struct ctl_sock_req {
 	uint32_t id, gen; /* the socket (not for CTL_SOCKET) */
 	int32_t domain, type, protocol; /* CTL_SOCKET */
@@ -77,6 +93,8 @@ struct ctl_sock_req {
 	uint32_t optlen;
 	struct ctl_addr addr;
 	uint8_t optval[CTL_OPTVAL_MAX];
+	uint32_t npre, pad;
+	struct ctl_preopt pre[CTL_PREOPT_MAX]; /* applied first */
 };
 
 /*
@@ -91,6 +109,17 @@ struct ctl_claim_info {
 	uint32_t nslots;
 	int32_t domain;
 };
+
+/*
+ * CTL_SOCKET may make several sockets at once (a process that makes
+ * sockets fast keeps a few in stock: one round trip instead of one per
+ * socket()). The first is named by ctl_sock_rep, the others by these in
+ * its optval, in the order of their placeholders; all live in one segment.
+ */
+struct ctl_sock_more {
+	uint32_t id, gen, slot;
+};
+#define CTL_SOCKET_MAX 16u /* IPC_FDS_MAX: one placeholder each */
 
 /* CTL_BIND arg: the socket is AF_INET6 with IPV6_V6ONLY set. */
 #define CTL_BIND_V6ONLY 1
@@ -107,8 +136,12 @@ struct ctl_sock_rep {
 
 _Static_assert(sizeof(struct ctl_hello) == 24, "ctl_hello layout");
 _Static_assert(sizeof(struct ctl_hello_rep) == 48, "ctl_hello_rep layout");
-_Static_assert(sizeof(struct ctl_sock_req) == 48 + CTL_OPTVAL_MAX, "ctl_sock_req layout");
+_Static_assert(sizeof(struct ctl_sock_req) ==
+		       48 + CTL_OPTVAL_MAX + 8 + CTL_PREOPT_MAX * sizeof(struct ctl_preopt),
+	       "ctl_sock_req layout");
 _Static_assert(sizeof(struct ctl_sock_rep) == 32 + CTL_OPTVAL_MAX, "ctl_sock_rep layout");
+_Static_assert((CTL_SOCKET_MAX - 1) * sizeof(struct ctl_sock_more) <= CTL_OPTVAL_MAX,
+	       "the extra sockets of CTL_SOCKET fit optval");
 
 /**
  * ctl_msg_req_size() - the body size a request of @type carries

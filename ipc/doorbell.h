@@ -19,8 +19,10 @@
  * usnetd, after it changed a socket's readiness (ready, seq, fifo tail):
  *
  *   a. full fence;
- *   b. for each watch[] entry, moves that doorbell ARMED -> RUNG and, if
- *      it did, writes the eventfd.
+ *   b. for each watch[] entry whose interest (watch_ev[]) the socket now
+ *      meets, moves that doorbell ARMED -> RUNG and, if it did, writes
+ *      the eventfd. A waiter whose wait is not over stays asleep: a
+ *      reader is not woken because its own data was acknowledged.
  *
  * Either usnetd's change is visible at step 3, or the waiter's ARMED is
  * visible at step b: the two stores are each followed by a fence before
@@ -67,20 +69,30 @@ static inline bool ipc_db_ring(struct ipc_seg_hdr *h, uint32_t db)
 }
 
 /**
- * ipc_watch_add() - client, step 1: name @entry in @sk's watch list.
+ * ipc_watch_add() - client, step 1: name @entry in @sk's watch list,
+ * waiting for @ev (IPC_W_*; added to what it already waits for). The
+ * interest is written after the entry is taken, and a place's interest
+ * may be left over from its previous holder: usnetd may see more than
+ * the waiter wants for a moment (a spurious ring), never less once the
+ * waiter has armed (step 2's fence orders both stores before it).
  * Return: true, or false if all IPC_WATCH places are taken (the caller
  * then sleeps with a short timeout instead).
  */
-static inline bool ipc_watch_add(struct ipc_sock *sk, uint32_t entry)
+static inline bool ipc_watch_add(struct ipc_sock *sk, uint32_t entry, uint32_t ev)
 {
-	for (unsigned int i = 0; i < IPC_WATCH; i++)
-		if (atomic_load_explicit(&sk->watch[i], memory_order_relaxed) == entry)
+	for (unsigned int i = 0; i < IPC_WATCH; i++) {
+		if (atomic_load_explicit(&sk->watch[i], memory_order_relaxed) == entry) {
+			atomic_fetch_or_explicit(&sk->watch_ev[i], ev, memory_order_relaxed);
 			return true;
+		}
+	}
 	for (unsigned int i = 0; i < IPC_WATCH; i++) {
 		uint32_t free_ = 0;
 
-		if (atomic_compare_exchange_strong(&sk->watch[i], &free_, entry))
+		if (atomic_compare_exchange_strong(&sk->watch[i], &free_, entry)) {
+			atomic_store_explicit(&sk->watch_ev[i], ev, memory_order_relaxed);
 			return true;
+		}
 	}
 	return false;
 }
@@ -91,8 +103,19 @@ static inline void ipc_watch_del(struct ipc_sock *sk, uint32_t entry)
 	for (unsigned int i = 0; i < IPC_WATCH; i++) {
 		uint32_t e = entry;
 
+		/* The interest stays: 0 or stale, it only adds rings. */
 		atomic_compare_exchange_strong(&sk->watch[i], &e, 0);
 	}
+}
+
+/**
+ * ipc_watch_wants() - usnetd, step b: does a waiter that waits for @want
+ * (IPC_W_*, 0: anything) wake up when the socket offers @have (poll's
+ * events, ipc_ready_events())?
+ */
+static inline bool ipc_watch_wants(uint32_t want, uint32_t have)
+{
+	return !want || (want & have) || (have & (POLLERR | POLLHUP));
 }
 
 #endif

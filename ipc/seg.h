@@ -19,6 +19,7 @@
 #ifndef USNET_IPC_SEG_H
 #define USNET_IPC_SEG_H
 
+#include <poll.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +86,47 @@ enum ipc_sock_state {
 #define IPC_R_ACCEPT (1u << 6) /* listener: a connection is ready */
 #define IPC_R_CONNECTING (1u << 7) /* SYN sent, no answer yet */
 
+/* What a waiter waits for (ipc_sock.watch_ev); an error or hang-up ends
+ * every wait. */
+#define IPC_W_IN 1u /* data, end of stream, a connection to accept */
+#define IPC_W_OUT 4u /* room to send, connected */
+
+_Static_assert(IPC_W_IN == POLLIN && IPC_W_OUT == POLLOUT, "IPC_W_* are poll's bits");
+
+/**
+ * ipc_ready_events() - poll's events of a live socket whose ready word is
+ * @r, with @rx bytes unread, @tx unsent of at most @limit: what the shim
+ * reports and what usnetd judges its waiters by, one formula for both.
+ */
+static inline uint32_t ipc_ready_events(uint32_t r, int64_t rx, int64_t tx, uint64_t limit)
+{
+	uint32_t ev = 0;
+
+	if (r & IPC_R_LISTENING)
+		return (r & IPC_R_ACCEPT) ? POLLIN : 0;
+	if (rx != 0 || (r & (IPC_R_RDHUP | IPC_R_HUP)))
+		ev |= POLLIN;
+	if (r & IPC_R_RDHUP)
+		ev |= POLLRDHUP;
+	if (r & IPC_R_HUP)
+		ev |= POLLHUP;
+	if (r & IPC_R_ERR)
+		ev |= POLLERR;
+	if (r & IPC_R_CONNECTED) {
+		/* Linux sk_stream_is_writeable(): free space at least half of
+		 * what is queued. */
+		if (tx >= 0 && (uint64_t)tx < limit && limit - (uint64_t)tx >= (uint64_t)tx / 2)
+			ev |= POLLOUT;
+		if (r & IPC_R_WRHUP)
+			ev |= POLLOUT;
+	} else if (!(r & IPC_R_CONNECTING)) {
+		/* Never connected: Linux reports POLLOUT|POLLHUP for a fresh
+		 * TCP socket, and for a failed connect. */
+		ev |= POLLOUT | POLLHUP;
+	}
+	return ev;
+}
+
 /* A waiter named in ipc_sock.watch[]: session id and doorbell index + 1. */
 static inline uint32_t ipc_watch_entry(uint32_t session, uint32_t db)
 {
@@ -109,8 +151,11 @@ struct ipc_sock {
 	_Atomic uint32_t tx_lock;
 	_Atomic uint32_t shut; /* client: SHUT_RD/SHUT_WR bits it asked for */
 
-	/* client: who sleeps waiting for this socket (ipc_watch_entry, 0 free) */
+	/* client: who sleeps waiting for this socket (ipc_watch_entry, 0 free)
+	 * and for what (IPC_W_*, 0: anything), so that usnetd rings only
+	 * waiters whose wait is over (doorbell.h) */
 	_Alignas(IPC_CACHELINE) _Atomic uint32_t watch[IPC_WATCH];
+	_Atomic uint32_t watch_ev[IPC_WATCH];
 
 	struct ipc_fifo rx; /* usnetd -> client */
 	struct ipc_fifo tx; /* client -> usnetd */

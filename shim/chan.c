@@ -45,9 +45,9 @@ int shim_seg_map(struct shim_seg *g, const struct ctl_hello_rep *rep, int memfd)
 	return 0;
 }
 
-/* One message out (with @fds), one reply in (with up to two fds). */
+/* One message out (with @fds), one reply in (with up to @maxr fds). */
 static int xfer(int chan, const void *msg, size_t len, const int *fds, unsigned int nfds,
-		void *reply, size_t rlen, int *rfds, unsigned int *nrfds)
+		void *reply, size_t rlen, int *rfds, unsigned int maxr, unsigned int *nrfds)
 {
 	union ipc_fds_cmsg cm;
 	struct iovec iov = { (void *)msg, len };
@@ -74,7 +74,7 @@ static int xfer(int chan, const void *msg, size_t len, const int *fds, unsigned 
 		return -errno;
 	if (n == 0)
 		return -ECONNRESET;
-	*nrfds = ipc_fds_take(&mh, rfds, 2);
+	*nrfds = ipc_fds_take(&mh, rfds, maxr);
 	return (int)n;
 }
 
@@ -120,7 +120,7 @@ static int hello(void)
 	/* usnetd grants at most IPC_FDS_MAX inherited segments. */
 	for (unsigned int i = 0; i < shim_proc.nsegs && nfds < IPC_FDS_MAX; i++)
 		fds[nfds++] = shim_proc.segs[i].memfd;
-	rc = xfer(chan, &req, sizeof(req), fds, nfds, &rep, sizeof(rep), rfds, &nr);
+	rc = xfer(chan, &req, sizeof(req), fds, nfds, &rep, sizeof(rep), rfds, 2, &nr);
 	if (rc < 0)
 		goto err;
 	if ((size_t)rc < sizeof(rep.h) || rep.h.magic != IPC_MAGIC) {
@@ -189,8 +189,8 @@ int shim_chan_ready(void)
 	return rc;
 }
 
-int shim_request(uint16_t type, const void *body, size_t len, int fd_in, void *rep,
-		 size_t replen, int *fd_out)
+int shim_request_fds(uint16_t type, const void *body, size_t len, int fd_in, void *rep,
+		     size_t replen, int *fds, unsigned int max, unsigned int *nfds)
 {
 	struct {
 		struct ipc_hdr h;
@@ -200,10 +200,10 @@ int shim_request(uint16_t type, const void *body, size_t len, int fd_in, void *r
 		struct ipc_hdr h;
 		uint8_t b[sizeof(struct ctl_sock_rep)];
 	} r;
-	int rfds[2], rc;
-	unsigned int nr = 0;
+	int rc;
 
-	if (len > sizeof(req.b) || replen > sizeof(r.b))
+	*nfds = 0;
+	if (len > sizeof(req.b) || replen > sizeof(r.b) || max > IPC_FDS_MAX)
 		return -EINVAL;
 	rc = shim_chan_ready();
 	if (rc)
@@ -217,7 +217,7 @@ int shim_request(uint16_t type, const void *body, size_t len, int fd_in, void *r
 	pthread_mutex_lock(&shim_proc.lock);
 	req.h.seq = ++shim_proc.seq;
 	rc = xfer(shim_proc.chan_fd, &req, sizeof(req.h) + len, &fd_in, fd_in >= 0, &r, sizeof(r),
-		  rfds, &nr);
+		  fds, max, nfds);
 	pthread_mutex_unlock(&shim_proc.lock);
 	if (rc < 0) {
 		/* usnetd went away: sockets fail as if the network had. */
@@ -227,21 +227,30 @@ int shim_request(uint16_t type, const void *body, size_t len, int fd_in, void *r
 		}
 		return rc;
 	}
-	if ((size_t)rc < sizeof(r.h) || r.h.seq != req.h.seq) {
+	if ((size_t)rc < sizeof(r.h) || r.h.seq != req.h.seq)
 		rc = -EPROTO;
-		goto out;
+	else
+		rc = r.h.status;
+	if (rc) {
+		for (unsigned int i = 0; i < *nfds; i++)
+			SHIM_REAL(close)(fds[i]);
+		*nfds = 0;
+		return rc;
 	}
-	rc = r.h.status;
-	if (!rc && rep)
+	if (rep)
 		memcpy(rep, r.b, replen);
-	if (!rc && fd_out && nr) {
-		*fd_out = rfds[0];
-		nr--;
-		rfds[0] = rfds[1];
-	}
-out:
-	for (unsigned int i = 0; i < nr; i++)
-		SHIM_REAL(close)(rfds[i]);
+	return 0;
+}
+
+int shim_request(uint16_t type, const void *body, size_t len, int fd_in, void *rep,
+		 size_t replen, int *fd_out)
+{
+	unsigned int nr;
+	int fd, rc;
+
+	rc = shim_request_fds(type, body, len, fd_in, rep, replen, &fd, fd_out ? 1 : 0, &nr);
+	if (fd_out && nr)
+		*fd_out = fd;
 	return rc;
 }
 
@@ -269,4 +278,5 @@ void shim_fork_child(void)
 	shim_proc.failed = false;
 	shim_wait_fork_child();
 	shim_epoll_fork_child();
+	shim_stock_fork_child();
 }

@@ -261,7 +261,7 @@ static int ep_insert(struct shim_epoll *ep, int fd, struct usock *u, const struc
 	it->data = ev->data;
 	it->seq_seen = atomic_load(&u->ss->seq) - 1; /* report a ready socket once */
 	it->pos = ep->n;
-	it->watched = ipc_watch_add(u->ss, ep->entry);
+	it->watched = ipc_watch_add(u->ss, ep->entry, shim_interest(ev->events));
 	ep->unwatched += !it->watched;
 	ep->items[ep->n++] = it;
 	*slot = it;
@@ -502,6 +502,10 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 			it->events = ev->events;
 			it->data = ev->data;
 			it->disabled = false;
+			/* Interest only grows: another fd of the file may
+			 * still want what this one no longer does. */
+			if (it->watched)
+				ipc_watch_add(u->ss, ep->entry, shim_interest(ev->events));
 			it->seq_seen = atomic_load(&u->ss->seq) - 1;
 			ring = true;
 		}

@@ -127,6 +127,7 @@ __attribute__((constructor)) void shim_init(void)
 	shim_proc.chan_fd = -1;
 	shim_proc.wake_fd = -1;
 	shim_proc.pid = getpid();
+	shim_stock_init();
 	pthread_atfork(NULL, NULL, shim_fork_child);
 	atomic_store(&shim_ready, true);
 	shim_exec_adopt();

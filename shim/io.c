@@ -107,7 +107,7 @@ ssize_t shim_recv(struct usock *u, const struct iovec *iov, int iovcnt, int flag
 			if (rc)
 				return done ? (ssize_t)done : rc;
 		}
-		if (atomic_load(&u->ss->state) != IPC_SOCK_LIVE)
+		if (!shim_usock_live(u))
 			return done ? (ssize_t)done : -ECONNRESET;
 		/* usnetd has exited: what the fifo held was read, and nothing
 		 * more will come (the socket reports POLLERR, never EAGAIN). */
@@ -150,7 +150,7 @@ ssize_t shim_send(struct usock *u, const struct iovec *iov, int iovcnt, int flag
 			if (rc)
 				return done ? (ssize_t)done : rc;
 		}
-		if (atomic_load(&u->ss->state) != IPC_SOCK_LIVE)
+		if (!shim_usock_live(u))
 			return done ? (ssize_t)done : epipe(flags);
 		if (atomic_load(&shim_proc.gone))
 			return done ? (ssize_t)done : -ENETDOWN;

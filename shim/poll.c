@@ -78,7 +78,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	own = shim_own_seg()->hdr;
 	entry = shim_watch_entry(db);
 	for (nfds_t i = 0; i < n; i++)
-		if (us[i] && !ipc_watch_add(us[i]->ss, entry))
+		if (us[i] && !ipc_watch_add(us[i]->ss, entry, shim_interest((uint16_t)fds[i].events)))
 			unnamed = true; /* no room in its watch[]: look every ms */
 	k[n].fd = efd;
 	k[n].events = POLLIN;

@@ -116,6 +116,12 @@ struct usock {
 	_Atomic int v6only;
 	_Atomic int listening;
 	_Atomic uint32_t opts_set; /* options the program set (socket.c: loopback) */
+	/* Options waiting to ride on the first request that names the
+	 * socket (ctl_preopt); once one has, options go at once. */
+	atomic_flag pre_lock;
+	bool named;
+	uint32_t npre;
+	struct ctl_preopt pre[CTL_PREOPT_MAX];
 };
 
 /* Process state; rebuilt in a forked child. */
@@ -158,6 +164,29 @@ static inline struct shim_seg *shim_own_seg(void)
 	return &shim_proc.segs[shim_proc.own];
 }
 
+/**
+ * shim_usock_live() - is @u's socket still open in usnetd? A slot freed
+ * behind a thread still blocked on it (another thread closed the fd) may
+ * already hold a new socket: its generation tells them apart.
+ */
+static inline bool shim_usock_live(const struct usock *u)
+{
+	return atomic_load_explicit(&u->ss->state, memory_order_acquire) == IPC_SOCK_LIVE &&
+	       __atomic_load_n(&u->ss->gen, __ATOMIC_RELAXED) == u->gen;
+}
+
+/** shim_interest() - what a waiter for poll/epoll @events waits for (IPC_W_*) */
+static inline uint32_t shim_interest(uint32_t events)
+{
+	uint32_t w = 0;
+
+	if (events & (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | POLLRDHUP))
+		w |= IPC_W_IN;
+	if (events & (POLLOUT | POLLWRNORM | POLLWRBAND))
+		w |= IPC_W_OUT;
+	return w;
+}
+
 /** shim_now_ns() - CLOCK_MONOTONIC, for timeouts */
 static inline int64_t shim_now_ns(void)
 {
@@ -184,9 +213,35 @@ int shim_chan_ready(void);
  */
 int shim_request(uint16_t type, const void *req, size_t len, int fd_in, void *rep,
 		 size_t replen, int *fd_out);
+/**
+ * shim_request_fds() - shim_request() whose reply may carry up to @max
+ * descriptors (the rest are closed), into @fds[0..*@nfds).
+ */
+int shim_request_fds(uint16_t type, const void *req, size_t len, int fd_in, void *rep,
+		     size_t replen, int *fds, unsigned int max, unsigned int *nfds);
 struct shim_seg *shim_seg_by_session(uint32_t session);
 /** shim_seg_map() - map segment @memfd with @rep's geometry into @g */
 int shim_seg_map(struct shim_seg *g, const struct ctl_hello_rep *rep, int memfd);
+
+/* stock.c */
+/** shim_stock_init() - size the socket stock (constructor) */
+void shim_stock_init(void);
+/**
+ * shim_stock_socket() - a new usnet socket for socket(): from the stock,
+ * or from usnetd (restocking). Return: fd, -errno.
+ */
+int shim_stock_socket(int domain, int protocol, int flags);
+/**
+ * shim_stock_forget() - the program closes or replaces @fd, a number it
+ * believes free: if a spare sits there, it is no longer ours.
+ * Return: whether one did (close() then says EBADF).
+ */
+bool shim_stock_forget(int fd);
+void shim_stock_fork_child(void);
+
+/* socket.c */
+/** shim_adopt() - take placeholder @fd of new socket @rep as the program's. Return: fd, -errno */
+int shim_adopt(int fd, const struct ctl_sock_rep *rep, int domain, int flags);
 
 /* exec.c */
 /** shim_exec_adopt() - claim the usnet sockets this image inherited across exec */
@@ -247,7 +302,11 @@ int shim_sockaddr_in(const struct usock *u, const struct sockaddr *sa, socklen_t
 		     struct ctl_addr *out);
 void shim_sockaddr_out(const struct usock *u, const struct ctl_addr *a, struct sockaddr *sa,
 		       socklen_t *len);
-void shim_sock_req(const struct usock *u, struct ctl_sock_req *r);
+/**
+ * shim_sock_req() - a request naming @u, carrying the options that waited
+ * for one. Return: whether it is the first request to name @u.
+ */
+bool shim_sock_req(struct usock *u, struct ctl_sock_req *r);
 
 /* io.c */
 ssize_t shim_recv(struct usock *u, const struct iovec *iov, int iovcnt, int flags);

@@ -31,11 +31,116 @@
 
 #include "shim.h"
 
-void shim_sock_req(const struct usock *u, struct ctl_sock_req *r)
+static void pre_lock(struct usock *u)
 {
+	while (atomic_flag_test_and_set_explicit(&u->pre_lock, memory_order_acquire))
+		;
+}
+
+static void pre_unlock(struct usock *u)
+{
+	atomic_flag_clear_explicit(&u->pre_lock, memory_order_release);
+}
+
+bool shim_sock_req(struct usock *u, struct ctl_sock_req *r)
+{
+	bool first;
+
 	memset(r, 0, sizeof(*r));
 	r->id = u->id;
 	r->gen = u->gen;
+	pre_lock(u);
+	first = !u->named;
+	u->named = true;
+	r->npre = u->npre;
+	memcpy(r->pre, u->pre, u->npre * sizeof(u->pre[0]));
+	u->npre = 0;
+	pre_unlock(u);
+	return first;
+}
+
+/*
+ * Options that may wait for the socket's first request (ctl_preopt): they
+ * act on usnetd's TCP alone, whatever the socket's state. One of them
+ * waits only with a value usnetd took before on a new socket of this
+ * process (learned[]), so that its success is known: an unknown
+ * congestion control, say, still fails at once.
+ */
+#define LEARNED_MAX 8
+static struct {
+	pthread_mutex_t lock;
+	unsigned int n, next;
+	struct ctl_preopt opt[LEARNED_MAX];
+} learned = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool may_wait(int level, int name, socklen_t len)
+{
+	if (len > CTL_PREOPT_VAL)
+		return false;
+	if (level == SOL_SOCKET)
+		return name == SO_REUSEADDR || name == SO_REUSEPORT || name == SO_KEEPALIVE ||
+		       name == SO_LINGER || name == SO_SNDBUF || name == SO_RCVBUF;
+	if (level == IPPROTO_TCP)
+		return name == TCP_NODELAY || name == TCP_CORK || name == TCP_KEEPIDLE ||
+		       name == TCP_KEEPINTVL || name == TCP_KEEPCNT || name == TCP_CONGESTION ||
+		       name == TCP_MAXSEG || name == TCP_USER_TIMEOUT;
+	return false;
+}
+
+static void preopt_fill(struct ctl_preopt *p, int level, int name, const void *val, socklen_t len)
+{
+	memset(p, 0, sizeof(*p));
+	p->level = level;
+	p->name = name;
+	p->len = (uint32_t)len;
+	if (len)
+		memcpy(p->val, val, len);
+}
+
+static bool learned_has(const struct ctl_preopt *p)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&learned.lock);
+	for (unsigned int i = 0; i < learned.n && !found; i++)
+		found = !memcmp(&learned.opt[i], p, sizeof(*p));
+	pthread_mutex_unlock(&learned.lock);
+	return found;
+}
+
+static void learned_add(const struct ctl_preopt *p)
+{
+	if (learned_has(p))
+		return;
+	pthread_mutex_lock(&learned.lock);
+	learned.opt[learned.next] = *p;
+	learned.next = (learned.next + 1) % LEARNED_MAX;
+	if (learned.n < LEARNED_MAX)
+		learned.n++;
+	pthread_mutex_unlock(&learned.lock);
+}
+
+/* Let option @p wait for @u's first request. Return: whether it does. */
+static bool preopt_defer(struct usock *u, const struct ctl_preopt *p)
+{
+	bool ok = false;
+
+	if (!learned_has(p))
+		return false;
+	pre_lock(u);
+	if (!u->named) {
+		uint32_t i = 0;
+
+		while (i < u->npre && (u->pre[i].level != p->level || u->pre[i].name != p->name))
+			i++;
+		if (i < CTL_PREOPT_MAX) {
+			u->pre[i] = *p;
+			u->npre += i == u->npre;
+			ok = true;
+		}
+	}
+	pre_unlock(u);
+	return ok;
 }
 
 int shim_sockaddr_in(const struct usock *u, const struct sockaddr *sa, socklen_t len,
@@ -103,7 +208,7 @@ void shim_sockaddr_out(const struct usock *u, const struct ctl_addr *a, struct s
 }
 
 /* Take ownership of placeholder @fd for a new socket; Return: fd, -errno. */
-static int adopt(int fd, const struct ctl_sock_rep *rep, int domain, int flags)
+int shim_adopt(int fd, const struct ctl_sock_rep *rep, int domain, int flags)
 {
 	struct shim_seg *seg = shim_seg_by_session(rep->session);
 	struct usock *u;
@@ -137,25 +242,16 @@ static bool ours(int domain, int type, int protocol)
 
 SHIM_EXPORT int socket(int domain, int type, int protocol)
 {
-	int saved = errno, fd = -1, rc;
-	struct ctl_sock_req req = { 0 };
-	struct ctl_sock_rep rep;
+	int saved = errno, rc;
 
 	/* Before our constructor ran, nothing is configured: the kernel's. */
 	if (!atomic_load_explicit(&shim_ready, memory_order_relaxed) || !ours(domain, type, protocol))
 		return SHIM_REAL(socket)(domain, type, protocol);
-	req.domain = domain;
-	req.type = SOCK_STREAM;
-	req.protocol = protocol;
-	rc = shim_request(CTL_SOCKET, &req, sizeof(req), -1, &rep, sizeof(rep), &fd);
+	rc = shim_stock_socket(domain, protocol, type);
 	if (rc < 0 && shim_fallback_kernel && shim_proc.chan_fd < 0)
 		return SHIM_REAL(socket)(domain, type, protocol);
-	if (rc == 0 && fd < 0)
-		rc = -EPROTO;
 	if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENETDOWN)
 		rc = -EACCES; /* the socket cannot be had: as a denied one */
-	if (rc == 0)
-		rc = adopt(fd, &rep, domain, type);
 	return (int)shim_ret(rc, saved);
 }
 
@@ -416,7 +512,7 @@ static int do_accept(struct usock *u, struct sockaddr *sa, socklen_t *len, int f
 	if (fd < 0)
 		return -EPROTO;
 	shim_sockaddr_out(u, &rep.addr, sa, len);
-	return adopt(fd, &rep, u->domain, flags);
+	return shim_adopt(fd, &rep, u->domain, flags);
 }
 
 SHIM_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
@@ -528,7 +624,9 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 {
 	struct usock *u = shim_fd(fd);
 	struct ctl_sock_req req;
+	struct ctl_preopt pre;
 	int saved = errno, rc = 0, iv = 0;
+	bool first;
 	int64_t us;
 
 	if (!u)
@@ -557,7 +655,14 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 	}
 	if (!val && len)
 		return (int)shim_ret(-EFAULT, saved);
-	shim_sock_req(u, &req);
+	if (may_wait(level, name, len)) {
+		preopt_fill(&pre, level, name, val, len);
+		if (preopt_defer(u, &pre)) {
+			opt_remember(u, level, name);
+			return (int)shim_ret(0, saved);
+		}
+	}
+	first = shim_sock_req(u, &req);
 	req.level = level;
 	req.name = name;
 	req.optlen = len < CTL_OPTVAL_MAX ? len : CTL_OPTVAL_MAX;
@@ -566,6 +671,8 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 	rc = shim_request(CTL_SETSOCKOPT, &req, sizeof(req), -1, NULL, 0, NULL);
 	if (!rc)
 		opt_remember(u, level, name);
+	if (!rc && first && may_wait(level, name, len))
+		learned_add(&pre);
 	return (int)shim_ret(rc, saved);
 }
 
@@ -657,10 +764,16 @@ SHIM_EXPORT int close(int fd)
 {
 	/* The kernel counts the placeholder's references; usnetd sees the
 	 * last one go. */
-	if (shim_fd(fd))
+	if (shim_fd(fd)) {
 		shim_fd_drop(fd);
-	else
+	} else if (shim_stock_forget(fd)) {
+		/* A spare sat at a number the program holds free. */
+		SHIM_REAL(close)(fd);
+		errno = EBADF;
+		return -1;
+	} else {
 		shim_epoll_close(fd);
+	}
 	return SHIM_REAL(close)(fd);
 }
 
@@ -686,14 +799,23 @@ SHIM_EXPORT int dup(int fd)
 	return dup_done(fd, SHIM_REAL(dup)(fd));
 }
 
+/* A spare at @newfd is replaced, as a free number would be filled. */
 SHIM_EXPORT int dup2(int fd, int newfd)
 {
-	return dup_done(fd, SHIM_REAL(dup2)(fd, newfd));
+	int rc = SHIM_REAL(dup2)(fd, newfd);
+
+	if (rc >= 0 && fd != newfd)
+		shim_stock_forget(newfd);
+	return dup_done(fd, rc);
 }
 
 SHIM_EXPORT int dup3(int fd, int newfd, int flags)
 {
-	return dup_done(fd, SHIM_REAL(dup3)(fd, newfd, flags));
+	int rc = SHIM_REAL(dup3)(fd, newfd, flags);
+
+	if (rc >= 0)
+		shim_stock_forget(newfd);
+	return dup_done(fd, rc);
 }
 
 SHIM_EXPORT int fcntl(int fd, int cmd, ...)

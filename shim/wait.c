@@ -118,38 +118,13 @@ uint32_t shim_watch_entry(int db)
 
 uint32_t shim_revents(struct usock *u)
 {
-	uint32_t r = atomic_load(&u->ss->ready), ev = 0;
-	int64_t rx = ipc_fifo_used(&u->rx), tx;
+	uint32_t r = atomic_load(&u->ss->ready);
 
-	if (atomic_load_explicit(&u->ss->state, memory_order_relaxed) != IPC_SOCK_LIVE ||
+	if (!shim_usock_live(u) ||
 	    atomic_load_explicit(&shim_proc.gone, memory_order_relaxed))
 		return POLLERR | POLLHUP | POLLIN;
-	if (r & IPC_R_LISTENING)
-		return (r & IPC_R_ACCEPT) ? POLLIN : 0;
-	if (rx != 0 || (r & (IPC_R_RDHUP | IPC_R_HUP)))
-		ev |= POLLIN;
-	if (r & IPC_R_RDHUP)
-		ev |= POLLRDHUP;
-	if (r & IPC_R_HUP)
-		ev |= POLLHUP;
-	if (r & IPC_R_ERR)
-		ev |= POLLERR;
-	if (r & IPC_R_CONNECTED) {
-		/* Linux sk_stream_is_writeable(): free space at least half of
-		 * what is queued. */
-		uint64_t limit = atomic_load_explicit(&u->ss->tx_limit, memory_order_relaxed);
-
-		tx = ipc_fifo_used(&u->tx);
-		if (tx >= 0 && (uint64_t)tx < limit && limit - (uint64_t)tx >= (uint64_t)tx / 2)
-			ev |= POLLOUT;
-		if (r & IPC_R_WRHUP)
-			ev |= POLLOUT;
-	} else if (!(r & IPC_R_CONNECTING) && !(r & IPC_R_LISTENING)) {
-		/* Never connected: Linux reports POLLOUT|POLLHUP for a fresh
-		 * TCP socket, and for a failed connect. */
-		ev |= POLLOUT | POLLHUP;
-	}
-	return ev;
+	return ipc_ready_events(r, ipc_fifo_used(&u->rx), ipc_fifo_used(&u->tx),
+				atomic_load_explicit(&u->ss->tx_limit, memory_order_relaxed));
 }
 
 void shim_kick(struct usock *u)
@@ -246,7 +221,7 @@ int shim_wait(struct usock *u, uint32_t events, int64_t timeout_us)
 	entry = shim_watch_entry(db);
 	/* No room to be named in the socket: nobody rings for us; look again
 	 * every millisecond. */
-	named = ipc_watch_add(u->ss, entry);
+	named = ipc_watch_add(u->ss, entry, shim_interest(events));
 	for (;;) {
 		int64_t left = -1;
 		int n;

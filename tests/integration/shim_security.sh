@@ -149,11 +149,13 @@ else
 fi
 forge_ok bindas "$FORGE" "$SOCK" bindas "$NOBODY"
 
-# usnetd keeps serving, counted every request and logged none of them.
+# usnetd keeps serving, counted every request and logged none of them
+# (the sweep alone makes 1,088; a freed slot is reused at once, so the
+# stale-slot checks of ids make only a few).
 kill -0 "$USNETD_PID" 2>/dev/null || fail "usnetd died"
 status_json >"$TMPD/after.json"
 n=$(($(counter "$TMPD/after.json" Worker ctl_requests) - $(counter "$TMPD/before.json" Worker ctl_requests)))
-expect_ge "control requests usnetd answered meanwhile" "$n" 2000
+expect_ge "control requests usnetd answered meanwhile" "$n" 1088
 expect_le "lines usnetd logged meanwhile" $(($(lines "$USNETD_LOG") - log_lines)) 5
 "$USNET" --control "$SOCK" run -- "$SHIMCHECK" 10.77.0.1 7007 7008 >"$TMPD/after.out" 2>&1 ||
 	fail "shimcheck after the forgeries: $(grep -v '^ok' "$TMPD/after.out" | tr '\n' ' ')"

@@ -237,7 +237,7 @@ static int wait_ready(unsigned int db, uint64_t *s)
 
 	if (rnd(s) % 8 == 0)
 		ipc_watch_del(sk, entry); /* as if it had stopped watching */
-	if (!ipc_watch_add(sk, entry)) {
+	if (!ipc_watch_add(sk, entry, 0)) {
 		fail("client %u: no room in watch[]", db);
 		return -1;
 	}

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -257,6 +258,126 @@ static void check_fcntl(void)
 	close(d);
 }
 
+/* Descriptors open when main() began (inherited): not ours to close. */
+static bool open_at_start[1 << 15];
+
+static int lowest_free(void)
+{
+	int fd = 0;
+
+	while (fcntl(fd, F_GETFD) >= 0)
+		fd++;
+	return fd;
+}
+
+/*
+ * libusnet keeps sockets in stock at numbers the program believes free:
+ * socket() must still give the lowest free number, and what the program
+ * does to a free number (close: EBADF; dup2 onto it) must act as if it
+ * were free. Many sockets in a row, so that the stock runs dry and refills.
+ */
+static void check_numbering(void)
+{
+	int fds[40], bad = 0, n, lo, hi;
+	struct rlimit rl;
+
+	for (unsigned int i = 0; i < 40; i++) {
+		int want = lowest_free();
+
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		bad += fds[i] != want;
+	}
+	CHECK(!bad, "40 sockets in a row each take the lowest free number (%d wrong)", bad);
+	for (unsigned int i = 0; i < 40; i += 3)
+		close(fds[i]);
+	bad = 0;
+	for (unsigned int i = 0; i < 40; i += 3)
+		bad += socket(AF_INET, SOCK_STREAM, 0) != fds[i];
+	CHECK(!bad, "new sockets take the numbers closed, lowest first (%d wrong)", bad);
+	/* Where libusnet's stock waits (half the limit, at most 1024, and a
+	 * few dozen up): numbers the program never opened. */
+	getrlimit(RLIMIT_NOFILE, &rl);
+	lo = rl.rlim_cur / 2 < 1024 ? (int)(rl.rlim_cur / 2) : 1024;
+	hi = lo + 64 < (int)rl.rlim_cur ? lo + 64 : (int)rl.rlim_cur;
+	bad = 0;
+	for (int fd = lo; fd < hi; fd++)
+		if (!open_at_start[fd] && (close(fd) == 0 || errno != EBADF))
+			bad++;
+	CHECK(!bad, "close() of numbers %d-%d, never opened, says EBADF (%d did not)", lo, hi - 1,
+	      bad);
+	n = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(n >= 0 && n < lo, "after that, socket() still works, below %d (got %d)", lo, n);
+	close(n);
+	for (unsigned int i = 0; i < 40; i++)
+		close(fds[i]);
+	/* The stock refills; a dup2() onto each of those numbers replaces
+	 * whatever is there, and the sockets made afterwards all work. */
+	for (unsigned int i = 0; i < 20; i++)
+		close(socket(AF_INET, SOCK_STREAM, 0));
+	bad = 0;
+	for (int fd = lo; fd < hi; fd++)
+		if (!open_at_start[fd] && dup2(1, fd) != fd)
+			bad++;
+	CHECK(!bad, "dup2() onto numbers %d-%d gives each of them (%d did not)", lo, hi - 1, bad);
+	for (int fd = lo; fd < hi; fd++)
+		if (!open_at_start[fd])
+			close(fd);
+	bad = 0;
+	for (unsigned int i = 0; i < 20; i++) {
+		n = connected();
+		if (n < 0 || send(n, "s", 1, MSG_NOSIGNAL) != 1)
+			bad++;
+		close(n);
+	}
+	CHECK(!bad, "20 sockets made after that connect and send (%d did not)", bad);
+}
+
+/*
+ * Options set on a new socket: after the first time, libusnet lets them
+ * wait for the socket's connect(); they must still take effect, and an
+ * option usnetd would refuse must still fail at once.
+ */
+static void check_early_options(void)
+{
+	int bad = 0, got, one = 1, idle = 77;
+	char cc[16];
+	socklen_t len;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4) < 0 ||
+		    connect(fd, (struct sockaddr *)&peer, sizeof(peer)) < 0) {
+			bad++;
+			close(fd);
+			continue;
+		}
+		len = sizeof(got);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &got, &len) < 0 || got != 1)
+			bad++;
+		len = sizeof(got);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &got, &len) < 0 || got != 77)
+			bad++;
+		len = sizeof(cc);
+		memset(cc, 0, sizeof(cc));
+		if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &len) < 0 || strcmp(cc, "reno"))
+			bad++;
+		close(fd);
+	}
+	CHECK(!bad, "TCP_NODELAY, TCP_KEEPIDLE and TCP_CONGESTION set before connect hold after it, 3 sockets in a row");
+	bad = 0;
+	for (unsigned int i = 0; i < 2; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "nosuchcc", 8) == 0 || errno != ENOENT)
+			bad++;
+		close(fd);
+	}
+	CHECK(bad == 0, "an unknown TCP_CONGESTION fails with ENOENT at once, every time");
+}
+
 static bool is_lo(const struct sockaddr_in *a)
 {
 	return a->sin_family == AF_INET && a->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
@@ -410,6 +531,8 @@ int main(int argc, char **argv)
 	int fd;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	for (int i = 0; i < (int)(sizeof(open_at_start) / sizeof(open_at_start[0])); i++)
+		open_at_start[i] = fcntl(i, F_GETFD) >= 0;
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "privport")) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(80) };
 		bool granted = argc == 3 && !strcmp(argv[2], "granted");
@@ -450,6 +573,8 @@ int main(int argc, char **argv)
 	check_data(fd);
 	close(fd);
 	check_fcntl();
+	check_numbering();
+	check_early_options();
 	check_many_pollers();
 	check_eintr();
 	{
