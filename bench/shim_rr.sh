@@ -33,11 +33,7 @@ usage() {
 	exit 2
 }
 tb_opt() {
-	case $2 in
-	'' | *[!0-9]*) return 1 ;;
-	esac
-	[ "$2" -ge 14 ] || return 1 # sockperf's header
-	len=$2
+	tb_opt_len "$2"
 }
 # shellcheck source=bench/tcp_lib.sh
 . "$top/bench/tcp_lib.sh"

@@ -466,6 +466,16 @@ tb_ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0) printf("%.2f", a / b); else printf("-") }'
 }
 
+# -l LEN of the sockperf benches: a message length, at least sockperf's
+# 14-byte header. Sets len; status 1 for a bad one (usage).
+tb_opt_len() {
+	case $1 in
+	'' | *[!0-9]*) return 1 ;;
+	esac
+	[ "$1" -ge 14 ] || return 1
+	len=$1
+}
+
 # tb_shim_opts EXTRA "$@": the options of the shim_*.sh scripts, [-r RUNS]
 # [-s SECONDS] [-m MTU] [-b BUILDDIR] [-c CPU] [-k CPU] [-a CPU] [-u] [--
 # USNETD-OPTIONS], into runs, secs, mtu, build, cpu, kcpu, acpu and

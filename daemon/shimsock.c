@@ -473,32 +473,34 @@ static bool may_bind_privileged(const struct session *sess, pid_t sender, int ti
 	return session_is_caller(sess, sender);
 }
 
-static int ss_setopt(struct worker *w, struct shim_sock *s, const struct ctl_sock_req *req)
+/* Option @level/@name set to @len bytes at @val (a request's optval). */
+static int ss_setopt(struct worker *w, struct shim_sock *s, int level, int name, const void *val,
+		     uint32_t len)
 {
 	struct tcp_sock *tp = s->tp;
 	int v = 0;
 
-	if (req->level == IPPROTO_TCP && req->name == UAPI_TCP_CONGESTION) {
-		char name[TCP_CC_NAME_MAX];
-		size_t n = req->optlen < sizeof(name) - 1 ? req->optlen : sizeof(name) - 1;
+	if (level == IPPROTO_TCP && name == UAPI_TCP_CONGESTION) {
+		char cc[TCP_CC_NAME_MAX];
+		size_t n = len < sizeof(cc) - 1 ? len : sizeof(cc) - 1;
 
-		memcpy(name, req->optval, n);
-		name[n] = 0;
-		return tcp_set_congestion(&w->st, tp, name);
+		memcpy(cc, val, n);
+		cc[n] = 0;
+		return tcp_set_congestion(&w->st, tp, cc);
 	}
-	if (req->level == SOL_SOCKET && req->name == SO_LINGER) {
+	if (level == SOL_SOCKET && name == SO_LINGER) {
 		struct linger l;
 
-		if (req->optlen < sizeof(l))
+		if (len < sizeof(l))
 			return -EINVAL;
-		memcpy(&l, req->optval, sizeof(l));
+		memcpy(&l, val, sizeof(l));
 		return tcp_setopt(&w->st, tp, TCP_OPT_LINGER, l.l_onoff ? l.l_linger : -1);
 	}
-	if (req->optlen < sizeof(int))
+	if (len < sizeof(int))
 		return -EINVAL;
-	memcpy(&v, req->optval, sizeof(v));
-	if (req->level == SOL_SOCKET) {
-		switch (req->name) {
+	memcpy(&v, val, sizeof(v));
+	if (level == SOL_SOCKET) {
+		switch (name) {
 		case SO_REUSEADDR:
 			return tcp_setopt(&w->st, tp, TCP_OPT_REUSEADDR, v);
 		case SO_REUSEPORT:
@@ -522,8 +524,8 @@ static int ss_setopt(struct worker *w, struct shim_sock *s, const struct ctl_soc
 		}
 		return -ENOPROTOOPT;
 	}
-	if (req->level == IPPROTO_TCP) {
-		switch (req->name) {
+	if (level == IPPROTO_TCP) {
+		switch (name) {
 		case UAPI_TCP_NODELAY:
 			return tcp_setopt(&w->st, tp, TCP_OPT_NODELAY, v);
 		case UAPI_TCP_CORK:
@@ -549,17 +551,11 @@ static int ss_setopt(struct worker *w, struct shim_sock *s, const struct ctl_soc
  * taken before, so a failure now is only logged. */
 static void ss_preopts(struct worker *w, struct shim_sock *s, const struct ctl_sock_req *req)
 {
-	struct ctl_sock_req one = { 0 };
-
 	for (uint32_t i = 0; i < req->npre && i < CTL_PREOPT_MAX; i++) {
 		const struct ctl_preopt *p = &req->pre[i];
-		int rc;
+		int rc = ss_setopt(w, s, p->level, p->name, p->val,
+				   p->len < CTL_PREOPT_VAL ? p->len : CTL_PREOPT_VAL);
 
-		one.level = p->level;
-		one.name = p->name;
-		one.optlen = p->len < CTL_PREOPT_VAL ? p->len : CTL_PREOPT_VAL;
-		memcpy(one.optval, p->val, one.optlen);
-		rc = ss_setopt(w, s, &one);
 		if (rc)
 			log_ratelimited(LOG_LVL_INFO, "shim: socket %#x: option %d/%d: %s", s->id,
 					p->level, p->name, strerror(-rc));
@@ -834,7 +830,8 @@ int shimsock_request(struct worker *w, struct session *sess, unsigned int type,
 		return rc;
 	}
 	case CTL_SETSOCKOPT:
-		return ss_setopt(w, s, req);
+		return ss_setopt(w, s, req->level, req->name, req->optval,
+				 req->optlen < CTL_OPTVAL_MAX ? req->optlen : CTL_OPTVAL_MAX);
 	case CTL_GETSOCKOPT:
 		return ss_getopt(w, s, req, rep);
 	case CTL_GETNAME:

@@ -143,23 +143,20 @@ static bool stock_pop(int domain, struct spare *sp)
 
 /*
  * Give spare @sp to the program: at the lowest free number (or where it
- * is, if none is free below it), with @flags' SOCK_NONBLOCK and
- * SOCK_CLOEXEC. Return: the fd, -EAGAIN if the spare is no longer ours,
- * -errno.
+ * is, if none is free below it), as a socket of @flags. Return: the fd,
+ * -EAGAIN if the spare is no longer ours, -errno.
  */
 static int stock_give(const struct spare *sp, int domain, int flags)
 {
-	struct shim_seg *seg = shim_seg_by_session(sp->session);
-	struct usock *u;
+	struct ctl_sock_rep rep = {
+		.id = sp->id, .gen = sp->gen, .session = sp->session, .slot = sp->slot
+	};
 	int fd;
 
 	if (!spare_ours(sp))
 		return -EAGAIN; /* closed or replaced behind our back: not ours */
-	if (!seg) {
-		SHIM_REAL(close)(sp->fd);
-		return -EAGAIN;
-	}
-	fd = SHIM_REAL(fcntl)(sp->fd, (flags & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	/* Close-on-exec like every placeholder: shim_adopt() clears it. */
+	fd = SHIM_REAL(fcntl)(sp->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd >= 0 && fd < sp->fd) {
 		SHIM_REAL(close)(sp->fd);
 	} else {
@@ -167,24 +164,8 @@ static int stock_give(const struct spare *sp, int domain, int flags)
 		if (fd >= 0)
 			SHIM_REAL(close)(fd);
 		fd = sp->fd;
-		if (!(flags & SOCK_CLOEXEC))
-			SHIM_REAL(fcntl)(fd, F_SETFD, 0);
 	}
-	if ((unsigned int)fd >= SHIM_FD_MAX) {
-		SHIM_REAL(close)(fd);
-		return -EMFILE;
-	}
-	u = shim_usock_new(seg, sp->slot, sp->id, sp->gen, domain);
-	if (!u) {
-		SHIM_REAL(close)(fd);
-		return -ENOMEM;
-	}
-	if (flags & SOCK_NONBLOCK) {
-		atomic_store(&u->nonblock, 1);
-		SHIM_REAL(fcntl)(fd, F_SETFL, O_RDWR | O_NONBLOCK);
-	}
-	shim_fd_set(fd, u);
-	return fd;
+	return shim_adopt(fd, &rep, domain, flags);
 }
 
 int shim_stock_socket(int domain, int protocol, int flags)

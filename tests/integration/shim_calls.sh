@@ -41,6 +41,12 @@ ok "all $(grep -c '^ok' "$TMPD/kernel.out") checks hold for kernel sockets"
 	fail "under usnet: $(grep -v '^ok' "$TMPD/usnet.out" | tr '\n' ' ')"
 expect_eq "checks passed under usnet" "$(grep -c '^ok' "$TMPD/usnet.out")" \
 	"$(grep -c '^ok' "$TMPD/kernel.out")"
+# Without the socket stock (libusnet(7)): every socket() asks usnetd.
+USNET_SOCKET_STOCK=0 "$USNET" --control "$SOCK" run -- "$SHIMCHECK" 10.77.0.1 7007 7008 \
+	>"$TMPD/nostock.out" 2>&1 ||
+	fail "USNET_SOCKET_STOCK=0: $(grep -v '^ok' "$TMPD/nostock.out" | tr '\n' ' ')"
+expect_eq "checks passed with USNET_SOCKET_STOCK=0" "$(grep -c '^ok' "$TMPD/nostock.out")" \
+	"$(grep -c '^ok' "$TMPD/kernel.out")"
 
 # epoll: the kernel side's own address for the listener checks.
 ip netns exec "$NS" "$EPOLLCHECK" 10.77.0.1 7007 10.77.0.1 >"$TMPD/kepoll.out" 2>&1 ||
